@@ -1,0 +1,157 @@
+"""The worker-process side of an export: fetch, filter, write, package.
+
+Runs in a spawned process: the parent's event loop never parses or writes a
+large file. The job fetches the query itself (the same planner, over the same
+HTTP client) instead of receiving records, because pickling tens of thousands
+of records into the child would itself block the parent for a second or more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from multiprocessing.connection import Connection as Pipe
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.aiokk.client import AiokkClient, parse_record
+from bot.aiokk.errors import AiokkError
+from bot.aiokk.models import CallRecord
+from bot.aiokk.raw import RawRecord
+from bot.query.cache import ResultCache
+from bot.query.model import CallQuery
+from bot.query.service import CallService, ConnectionRef
+from bot.reports.export import (
+    package_for_upload,
+    stats_summary_rows,
+    write_csv,
+    write_json,
+    write_xlsx,
+)
+from bot.reports.stats import compute_stats
+from storage.catalog import CatalogObservation, OperatorEntry
+
+log = logging.getLogger(__name__)
+
+
+class ExportFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    base_url: str
+    token: str = field(repr=False)
+    query: dict[str, Any]
+    tz_name: str
+    lang: str
+    fmt: ExportFormat
+    delimiter: str
+    directory: Path
+    filename: str
+    now: datetime
+    limit_bytes: int
+
+
+@dataclass(frozen=True)
+class ExportDone:
+    paths: list[Path]
+    count: int
+
+
+class _NoCatalog:
+    """The child does not teach the catalog: the parent already did with the same data."""
+
+    async def learn(self, connection_id: int, obs: CatalogObservation) -> None:
+        return None
+
+    async def operators(self, connection_id: int, limit: int | None = None) -> list[OperatorEntry]:
+        return []
+
+
+async def fetch_records(job: ExportJob) -> list[RawRecord]:
+    client = AiokkClient()
+    try:
+        service = CallService(client, ResultCache(), _NoCatalog(), clock=lambda: job.now)
+        conn = ConnectionRef(id=0, base_url=job.base_url, token=job.token)
+        result = await service.fetch(conn, CallQuery.from_dict(job.query), ZoneInfo(job.tz_name))
+        return result.records
+    finally:
+        await client.aclose()
+
+
+def max_criteria(records: list[RawRecord]) -> int:
+    """Highest ``criterionN`` in the data, read from raw keys without building models."""
+    highest = 0
+    for raw in records:
+        analytics = raw.get("analytics")
+        block = analytics.get("evaluationCriteria") if isinstance(analytics, dict) else None
+        if isinstance(block, dict):
+            for key in block:
+                if key.startswith("criterion") and key[9:].isdigit():
+                    highest = max(highest, int(key[9:]))
+    return highest
+
+
+def typed(records: list[RawRecord]) -> Iterator[CallRecord]:
+    for raw in records:
+        record = parse_record(raw)
+        if record is not None:
+            yield record
+
+
+def write_file(job: ExportJob, records: list[RawRecord], path: Path, report: Any) -> None:
+    tz = ZoneInfo(job.tz_name)
+    if job.fmt is ExportFormat.JSON:
+        with path.open("wb") as stream:
+            write_json(records, stream, progress=report)
+        return
+    if job.fmt is ExportFormat.CSV:
+        with path.open("w", encoding="utf-8", newline="") as text:
+            write_csv(
+                typed(records),
+                text,
+                tz=tz,
+                lang=job.lang,
+                max_criteria=max_criteria(records),
+                delimiter=job.delimiter,
+                progress=report,
+            )
+        return
+    models = list(typed(records))
+    summary = stats_summary_rows(compute_stats(models), job.lang)
+    write_xlsx(
+        models,
+        path,
+        tz=tz,
+        lang=job.lang,
+        max_criteria=max_criteria(records),
+        summary_rows=summary,
+        progress=report,
+    )
+
+
+def run(job: ExportJob, pipe: Pipe) -> None:
+    """Process entry point: sends ``("progress", done, total)`` then one final message."""
+    try:
+        records = asyncio.run(fetch_records(job))
+        total = len(records)
+        pipe.send(("progress", 0, total))
+        path = job.directory / job.filename
+        write_file(job, records, path, lambda done: pipe.send(("progress", done, total)))
+        pipe.send(("done", ExportDone(package_for_upload(path, job.limit_bytes), total)))
+    except AiokkError as error:
+        pipe.send(("aiokk", error))
+    except Exception:
+        import traceback
+
+        pipe.send(("crash", traceback.format_exc()))
+    finally:
+        pipe.close()

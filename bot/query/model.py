@@ -1,0 +1,356 @@
+"""What the user asked for: filters plus a period, and the time window it resolves to.
+
+Periods are computed in the chat's timezone, while records carry their own
+offset (``+05``); every comparison is therefore made on absolute instants.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from bot.aiokk.models import CALL_TYPES
+
+LOYALTY_RANGE = range(1, 11)
+MAX_CUSTOM_DAYS = 366
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class PeriodKind(StrEnum):
+    TODAY = "today"
+    YESTERDAY = "yesterday"
+    D7 = "d7"
+    D30 = "d30"
+    ALL = "all"
+    CUSTOM = "custom"
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A named period, or a custom inclusive range of local dates."""
+
+    kind: PeriodKind
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is PeriodKind.CUSTOM:
+            if self.start is None or self.end is None:
+                raise ValueError("a custom period needs both dates")
+            if self.end < self.start:
+                raise ValueError("a custom period cannot end before it starts")
+        elif self.start is not None or self.end is not None:
+            raise ValueError("only a custom period carries dates")
+
+    @classmethod
+    def of(cls, kind: PeriodKind | str) -> Period:
+        return cls(PeriodKind(kind))
+
+    @classmethod
+    def custom(cls, start: date, end: date | None = None) -> Period:
+        return cls(PeriodKind.CUSTOM, start, end if end is not None else start)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Half-open ``[start, end)`` of aware datetimes; ``None`` means unbounded."""
+
+    start: datetime | None
+    end: datetime | None
+    # Absolute instants, precomputed: comparing two datetimes that share a
+    # ZoneInfo compares wall-clock times, which is wrong across DST changes.
+    _start_ts: float | None = field(init=False, repr=False, compare=False)
+    _end_ts: float | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for value in (self.start, self.end):
+            if value is not None and value.utcoffset() is None:
+                raise ValueError("window bounds must be timezone-aware")
+        object.__setattr__(self, "_start_ts", _ts(self.start))
+        object.__setattr__(self, "_end_ts", _ts(self.end))
+
+    @property
+    def bounded(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def contains(self, moment: datetime | None) -> bool:
+        """Whether an aware datetime falls in the window; an unknown date only if unbounded."""
+        if moment is None:
+            return not self.bounded
+        if moment.utcoffset() is None:
+            # A naive timestamp cannot be placed in time; treat it as unknown.
+            return not self.bounded
+        stamp = moment.timestamp()
+        if self._start_ts is not None and stamp < self._start_ts:
+            return False
+        return self._end_ts is None or stamp < self._end_ts
+
+    def cache_key(self) -> tuple[float | None, float | None]:
+        return (self._start_ts, self._end_ts)
+
+
+UNBOUNDED = Window(None, None)
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The first instant of ``day`` in ``tz`` (normalised, so a skipped midnight is handled)."""
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+def resolve_period(period: Period, tz: ZoneInfo, now: datetime) -> Window:
+    """Turn a period into a window of local days.
+
+    "Today" and the rolling ranges end at the next local midnight rather than
+    at ``now``: calls stamped a little ahead of our clock still count, and the
+    window stays the same all day, which keeps cache keys stable.
+    """
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    today = now.astimezone(tz).date()
+    match period.kind:
+        case PeriodKind.ALL:
+            return UNBOUNDED
+        case PeriodKind.TODAY:
+            first, last = today, today
+        case PeriodKind.YESTERDAY:
+            first = last = today - timedelta(days=1)
+        case PeriodKind.D7:
+            first, last = today - timedelta(days=6), today
+        case PeriodKind.D30:
+            first, last = today - timedelta(days=29), today
+        case PeriodKind.CUSTOM:
+            assert period.start is not None and period.end is not None
+            first, last = period.start, period.end
+    return Window(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
+
+
+def previous_window(window: Window) -> Window | None:
+    """The window of the same length right before ``window``; ``None`` when unbounded.
+
+    Windows made of whole local days shift by whole days, so a week that
+    crosses a DST change is compared with the previous seven calendar days.
+    """
+    start, end = window.start, window.end
+    if start is None or end is None:
+        return None
+    zone = start.tzinfo
+    if (
+        zone is not None
+        and zone is end.tzinfo
+        and start.timetz().replace(tzinfo=None) == time()
+        and end.timetz().replace(tzinfo=None) == time()
+    ):
+        days = (end.date() - start.date()).days
+        if days > 0:
+            return Window(local_midnight(start.date() - timedelta(days=days), zone), start)
+    length = end.astimezone(UTC) - start.astimezone(UTC)
+    return Window((start.astimezone(UTC) - length).astimezone(start.tzinfo), start)
+
+
+# --- custom period parsing -------------------------------------------------
+
+
+class PeriodError(ValueError):
+    """A custom period the user typed cannot be used; ``reason`` is one of the codes below."""
+
+    FORMAT: ClassVar[str] = "format"  # not a date or a range of dates
+    INVALID_DATE: ClassVar[str] = "invalid_date"  # e.g. 31.02
+    ORDER: ClassVar[str] = "order"  # the range ends before it starts
+    TOO_LONG: ClassVar[str] = "too_long"  # longer than MAX_CUSTOM_DAYS
+    FUTURE: ClassVar[str] = "future"  # starts after today
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_DATE = r"(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?"
+_RANGE = re.compile(rf"^\s*{_DATE}\s*(?:[-–—]\s*{_DATE}\s*)?$")
+
+
+def _make_date(year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise PeriodError(PeriodError.INVALID_DATE) from None
+
+
+def _year(text: str | None) -> int | None:
+    if text is None:
+        return None
+    value = int(text)
+    return 2000 + value if len(text) == 2 else value
+
+
+def _implicit_year(month: int, day: int, today: date) -> int:
+    """This year, or the previous one when the date has not come yet this year."""
+    # Looking back a few years also places 29.02 in the latest leap year.
+    for year in range(today.year, today.year - 8, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return year
+    raise PeriodError(PeriodError.INVALID_DATE)
+
+
+def parse_custom_period(text: str, today: date) -> Period:
+    """Parse ``21.04``, ``21.04.2025``, ``21.04.25`` or a range of them (``-``, ``–``, ``—``)."""
+    match = _RANGE.match(text)
+    if match is None:
+        raise PeriodError(PeriodError.FORMAT)
+    d1, m1, y1, d2, m2, y2 = match.groups()
+    day1, month1, year1 = int(d1), int(m1), _year(y1)
+    if d2 is None:
+        year = year1 if year1 is not None else _implicit_year(month1, day1, today)
+        start = end = _make_date(year, month1, day1)
+    else:
+        day2, month2, year2 = int(d2), int(m2), _year(y2)
+        if year1 is not None and year2 is not None:
+            start = _make_date(year1, month1, day1)
+            end = _make_date(year2, month2, day2)
+        elif year2 is not None:
+            # "21.12-05.01.2025": the start belongs to the end's year, or the one before.
+            end = _make_date(year2, month2, day2)
+            start = _make_date(year2, month1, day1)
+            if start > end:
+                start = _make_date(year2 - 1, month1, day1)
+        else:
+            if year1 is None:
+                year1 = _implicit_year(month1, day1, today)
+            start = _make_date(year1, month1, day1)
+            end = _make_date(year1, month2, day2)
+            if end < start:
+                # "28.12-03.01" runs into the next year.
+                end = _make_date(year1 + 1, month2, day2)
+    if end < start:
+        raise PeriodError(PeriodError.ORDER)
+    if start > today:
+        raise PeriodError(PeriodError.FUTURE)
+    if (end - start).days + 1 > MAX_CUSTOM_DAYS:
+        raise PeriodError(PeriodError.TOO_LONG)
+    return Period.custom(start, end)
+
+
+# --- the query -------------------------------------------------------------
+
+
+def _check_range(name: str, value: int | None, allowed: range | tuple[int, ...]) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        raise ValueError(f"{name} out of range: {value!r}")
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = " ".join(value.split())
+    return cleaned or None
+
+
+@dataclass(frozen=True, slots=True)
+class CallQuery:
+    """Any combination of field filters plus a period; ``None`` means "any"."""
+
+    department_id: int | None = None
+    operator: str | None = None
+    call_type: int | None = None
+    question_pack_id: int | None = None
+    loyalty: int | None = None
+    loyalty_max: int | None = None
+    signal: str | None = None
+    period: Period = Period(PeriodKind.TODAY)
+
+    FILTER_FIELDS: ClassVar[tuple[str, ...]] = (
+        "department_id",
+        "operator",
+        "call_type",
+        "question_pack_id",
+        "loyalty",
+        "loyalty_max",
+        "signal",
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operator", _clean_text(self.operator))
+        object.__setattr__(self, "signal", _clean_text(self.signal))
+        _check_range("call_type", self.call_type, CALL_TYPES)
+        _check_range("loyalty", self.loyalty, LOYALTY_RANGE)
+        _check_range("loyalty_max", self.loyalty_max, LOYALTY_RANGE)
+        for name in ("department_id", "question_pack_id"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name} must be an integer")
+
+    def with_(self, **changes: Any) -> CallQuery:
+        return dataclasses.replace(self, **changes)
+
+    def is_empty_filter(self) -> bool:
+        return all(getattr(self, name) is None for name in self.FILTER_FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Compact JSON-able form for FSM data: short keys, ``None`` fields left out."""
+        data: dict[str, Any] = {
+            short: getattr(self, name)
+            for short, name in _SHORT_KEYS.items()
+            if getattr(self, name) is not None
+        }
+        data["p"] = self.period.kind.value
+        if self.period.start is not None and self.period.end is not None:
+            data["ps"] = self.period.start.isoformat()
+            data["pe"] = self.period.end.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallQuery:
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on malformed data."""
+        if not isinstance(data, dict):
+            raise ValueError("query data must be a mapping")
+        try:
+            kind = PeriodKind(data.get("p", PeriodKind.TODAY.value))
+            if kind is PeriodKind.CUSTOM:
+                start, end = date.fromisoformat(data["ps"]), date.fromisoformat(data["pe"])
+                period = Period.custom(start, end)
+            else:
+                period = Period(kind)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed period: {exc}") from exc
+        values = {name: data.get(short) for short, name in _SHORT_KEYS.items()}
+        for name in ("operator", "signal"):
+            if values[name] is not None and not isinstance(values[name], str):
+                raise ValueError(f"{name} must be a string")
+        return cls(period=period, **values)
+
+    def fingerprint(self) -> str:
+        """A short string, stable across processes, identifying this query."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        digest = hashlib.blake2b(canonical.encode(), digest_size=6).digest()
+        return base64.urlsafe_b64encode(digest).decode()
+
+
+_SHORT_KEYS: dict[str, str] = {
+    "d": "department_id",
+    "o": "operator",
+    "t": "call_type",
+    "q": "question_pack_id",
+    "l": "loyalty",
+    "lm": "loyalty_max",
+    "s": "signal",
+}

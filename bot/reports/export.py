@@ -1,0 +1,470 @@
+"""Exports: XLSX, CSV and the raw JSON, streaming-friendly, plus file naming and
+packaging for Telegram's upload limit.
+
+Rows are produced one at a time from an iterable, so memory stays flat however
+many calls there are; ``progress(rows_done)`` is called every ``PROGRESS_EVERY``
+rows so a caller can update a status message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Final, TextIO
+from zoneinfo import ZoneInfo
+
+from bot.aiokk.models import CallRecord
+from bot.reports import fmt
+from bot.reports.stats import CallStats
+from bot.texts import t
+
+PROGRESS_EVERY: Final = 500
+EXCEL_CELL_LIMIT: Final = 32_767
+CSV_DATETIME: Final = "%d.%m.%Y %H:%M:%S"
+XLSX_DATETIME: Final = "dd.mm.yyyy hh:mm:ss"
+
+Progress = Callable[[int], None]
+Cell = str | int | float | datetime | None
+
+# Keys of the fixed columns before and after the criteria, in order.
+_LEAD_COLUMNS: Final = (
+    "dialog_id",
+    "date",
+    "call_type",
+    "duration",
+    "caller",
+    "operator",
+    "operator_id",
+    "int_num",
+    "department_id",
+    "department",
+    "rating",
+    "rating_description",
+    "rating_recommendation",
+    "pack_id",
+    "pack_title",
+    "score",
+    "current_grade",
+    "max_grade",
+)
+_TAIL_COLUMNS: Final = ("signals", "signal_count", "summary", "languages", "status", "price")
+# Column widths in characters for the XLSX sheet; criteria columns get 12.
+_WIDTHS: Final[dict[str, int]] = {
+    "dialog_id": 11,
+    "date": 19,
+    "call_type": 16,
+    "duration": 12,
+    "caller": 19,
+    "operator": 26,
+    "operator_id": 10,
+    "int_num": 10,
+    "department_id": 10,
+    "department": 22,
+    "rating": 10,
+    "rating_description": 50,
+    "rating_recommendation": 50,
+    "pack_id": 10,
+    "pack_title": 24,
+    "score": 10,
+    "current_grade": 10,
+    "max_grade": 10,
+    "signals": 50,
+    "signal_count": 10,
+    "summary": 80,
+    "languages": 10,
+    "status": 8,
+    "price": 10,
+}
+
+
+def headers(lang: str, max_criteria: int) -> list[str]:
+    """Column titles in the user's language."""
+    lead = [t(f"report.col.{key}", lang) for key in _LEAD_COLUMNS]
+    criteria = [t("report.col.criterion", lang, n=n) for n in range(1, max_criteria + 1)]
+    tail = [t(f"report.col.{key}", lang) for key in _TAIL_COLUMNS]
+    return lead + criteria + tail
+
+
+def max_criteria_of(records: Iterable[CallRecord]) -> int:
+    """Highest criterion number present: the cheap first pass before an export."""
+    highest = 0
+    for record in records:
+        evaluation = record.evaluation
+        if evaluation is not None and evaluation.criteria:
+            highest = max(highest, evaluation.criteria[-1].number)
+    return highest
+
+
+def row_values(
+    record: CallRecord,
+    tz: ZoneInfo,
+    max_criteria: int,
+    type_names: dict[int | None, str],
+) -> list[Cell]:
+    """One call as typed cells; ``date`` is a naive local datetime (what Excel wants)."""
+    call = record.call
+    operator = record.operator
+    analytics = record.analytics
+    loyalty = analytics.client_loyalty if analytics else None
+    evaluation = analytics.evaluation if analytics else None
+    signals = analytics.signals if analytics else None
+
+    moment = fmt.local_datetime(record, tz)
+    call_type = call.call_type
+    type_name = type_names.get(call_type)
+    if type_name is None:
+        type_name = str(call_type) if call_type is not None else None
+
+    marks: list[Cell] = [None] * max_criteria
+    if evaluation is not None:
+        for criterion in evaluation.criteria:
+            if 1 <= criterion.number <= max_criteria:
+                marks[criterion.number - 1] = _number(criterion.mark)
+
+    words = signals.words if signals else []
+    signal_count = signals.count if signals and signals.count is not None else len(words)
+    score = evaluation.score_percent if evaluation else None
+    return [
+        call.dialog_id,
+        moment.replace(tzinfo=None) if moment else None,
+        type_name,
+        call.duration_sec,
+        call.caller_id or call.caller_id_clean,
+        operator.full_name if operator else None,
+        operator.operator_id if operator else None,
+        operator.int_num if operator else None,
+        operator.department_id if operator else None,
+        operator.department_name if operator else None,
+        loyalty.current_grade if loyalty else None,
+        loyalty.description if loyalty else None,
+        loyalty.recommendation if loyalty else None,
+        evaluation.evaluation_id if evaluation else None,
+        evaluation.evaluation_title if evaluation else None,
+        _number(round(score, 2)) if score is not None else None,
+        _number(evaluation.current_grade) if evaluation else None,
+        _number(evaluation.max_grade) if evaluation else None,
+        *marks,
+        ", ".join(words) if words else None,
+        signal_count if signals else None,
+        analytics.summary if analytics else None,
+        ", ".join(analytics.languages) if analytics and analytics.languages else None,
+        analytics.status if analytics else None,
+        _number(analytics.price) if analytics else None,
+    ]
+
+
+def _number(value: float | None) -> int | float | None:
+    """Whole floats become ints so that ``3.0`` shows as ``3``."""
+    if value is None:
+        return None
+    return int(value) if value == int(value) else value
+
+
+def _type_names(lang: str) -> dict[int | None, str]:
+    return {call_type: fmt.call_type_name(call_type, lang) for call_type in (1, 2, 3, 4)}
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def write_xlsx(
+    records: Iterable[CallRecord],
+    path_or_buffer: str | Path | IO[bytes],
+    *,
+    tz: ZoneInfo,
+    lang: str,
+    max_criteria: int,
+    summary_rows: list[tuple[str, str | float | int]],
+    progress: Progress | None = None,
+) -> int:
+    """Write the calls sheet and a summary sheet; returns the number of calls written.
+
+    ``constant_memory`` keeps memory flat but requires rows in order, which is
+    how they come. Formats are created once, never per row.
+    """
+    import xlsxwriter
+
+    target = str(path_or_buffer) if isinstance(path_or_buffer, Path) else path_or_buffer
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    try:
+        rows = _fill_workbook(workbook, records, tz, lang, max_criteria, summary_rows, progress)
+    except BaseException:
+        # Release xlsxwriter's temporary files; the original error is what matters.
+        with contextlib.suppress(Exception):
+            workbook.close()
+        raise
+    workbook.close()
+    if progress is not None:
+        progress(rows)
+    return rows
+
+
+def _fill_workbook(
+    workbook: Any,
+    records: Iterable[CallRecord],
+    tz: ZoneInfo,
+    lang: str,
+    max_criteria: int,
+    summary_rows: list[tuple[str, str | float | int]],
+    progress: Progress | None,
+) -> int:
+    header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    date_format = workbook.add_format({"num_format": XLSX_DATETIME})
+    percent_format = workbook.add_format({"num_format": "0.0"})
+
+    sheet = workbook.add_worksheet(_sheet_name(t("report.sheet.calls", lang)))
+    titles = headers(lang, max_criteria)
+    keys = [*_LEAD_COLUMNS, *(f"criterion{n}" for n in range(max_criteria)), *_TAIL_COLUMNS]
+    for column, key in enumerate(keys):
+        sheet.set_column(column, column, _WIDTHS.get(key, 12))
+    for column, title in enumerate(titles):
+        sheet.write_string(0, column, title, header_format)
+    sheet.freeze_panes(1, 0)
+
+    score_column = _LEAD_COLUMNS.index("score")
+    write_string = sheet.write_string
+    write_number = sheet.write_number
+    type_names = _type_names(lang)
+    row = 0
+    for record in records:
+        row += 1
+        values = row_values(record, tz, max_criteria, type_names)
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                if value:
+                    write_string(row, column, value[:EXCEL_CELL_LIMIT])
+            elif isinstance(value, datetime):
+                sheet.write_datetime(row, column, value, date_format)
+            elif column == score_column:
+                write_number(row, column, value, percent_format)
+            else:
+                write_number(row, column, value)
+        if progress is not None and row % PROGRESS_EVERY == 0:
+            progress(row)
+    sheet.autofilter(0, 0, max(row, 1), len(titles) - 1)
+
+    summary = workbook.add_worksheet(_sheet_name(t("report.sheet.summary", lang)))
+    summary.set_column(0, 0, 42)
+    summary.set_column(1, 1, 18)
+    summary.write_string(0, 0, t("report.sheet.metric", lang), header_format)
+    summary.write_string(0, 1, t("report.sheet.value", lang), header_format)
+    for index, (label, value) in enumerate(summary_rows, start=1):
+        summary.write_string(index, 0, label)
+        if isinstance(value, str):
+            summary.write_string(index, 1, value)
+        else:
+            summary.write_number(index, 1, value)
+    return row
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(name: str) -> str:
+    return _SHEET_FORBIDDEN.sub(" ", name)[:31] or "Sheet"
+
+
+def stats_summary_rows(stats: CallStats, lang: str) -> list[tuple[str, str | float | int]]:
+    """Figures for the summary sheet, built from ``CallStats``."""
+    rows: list[tuple[str, str | float | int]] = [(t("report.fig.total", lang), stats.total)]
+    for call_type, count in sorted(stats.by_type.items()):
+        name = fmt.call_type_name(call_type, lang)
+        rows.append((t("report.fig.type", lang, name=name), count))
+    rows.append((t("report.fig.duration_total", lang), stats.total_duration))
+    optional: list[tuple[str, float | None]] = [
+        ("report.fig.duration_avg", stats.avg_duration),
+        ("report.fig.rating_avg", stats.avg_rating),
+        ("report.fig.rating_low", float(stats.low_rated) if stats.rated else None),
+        ("report.fig.rating_low_share", stats.low_rating_share),
+        ("report.fig.score_avg", stats.avg_score),
+        ("report.fig.score_low_share", stats.low_score_share),
+    ]
+    for key, value in optional:
+        if value is not None:
+            rows.append((t(key, lang), round(value, 2)))
+    for word, count in stats.top_signals:
+        rows.append((t("report.fig.signal", lang, name=word), count))
+    return rows
+
+
+# ----------------------------------------------------------------------------- CSV
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Cell, decimal_comma: bool) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        # A leading quote stops Excel and LibreOffice from running the cell as a formula.
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    if isinstance(value, datetime):
+        return value.strftime(CSV_DATETIME)
+    if isinstance(value, float):
+        text = repr(value)
+        return text.replace(".", ",") if decimal_comma else text
+    return value
+
+
+def write_csv(
+    records: Iterable[CallRecord],
+    stream: TextIO,
+    *,
+    tz: ZoneInfo,
+    lang: str,
+    max_criteria: int,
+    delimiter: str = ";",
+    progress: Progress | None = None,
+) -> int:
+    """Write a CSV that Excel opens correctly; returns the number of calls written.
+
+    The function writes the UTF-8 byte-order mark itself, so open ``stream`` with
+    ``encoding="utf-8"`` (not ``utf-8-sig``) and ``newline=""``. With the default
+    ``;`` delimiter decimals use a comma, as Russian-locale Excel expects.
+    """
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(headers(lang, max_criteria))
+    decimal_comma = delimiter == ";"
+    type_names = _type_names(lang)
+    rows = 0
+    for record in records:
+        values = row_values(record, tz, max_criteria, type_names)
+        writer.writerow([_csv_cell(value, decimal_comma) for value in values])
+        rows += 1
+        if progress is not None and rows % PROGRESS_EVERY == 0:
+            progress(rows)
+    if progress is not None:
+        progress(rows)
+    return rows
+
+
+# ---------------------------------------------------------------------------- JSON
+
+
+def write_json(
+    raw_records: Iterable[dict[str, Any]],
+    stream: BinaryIO,
+    *,
+    progress: Progress | None = None,
+) -> int:
+    """Records exactly as the API returned them, as one UTF-8 JSON array written
+    item by item (Cyrillic stays readable); returns the number of records."""
+    stream.write(b"[")
+    count = 0
+    for item in raw_records:
+        stream.write(b"\n" if count == 0 else b",\n")
+        stream.write(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    stream.write(b"\n]\n" if count else b"]\n")
+    if progress is not None:
+        progress(count)
+    return count
+
+
+# ------------------------------------------------------------------ file names
+
+
+_TRANSLIT: Final[dict[int, str]] = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+        "я": "ya",
+        # Kazakh letters.
+        "ә": "a", "ғ": "g", "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
+        "і": "i",
+    }
+)  # fmt: skip
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+SLUG_LIMIT: Final = 60
+
+
+def slugify(text: str) -> str:
+    """``Отдел продаж`` → ``otdel-prodazh``: lowercase latin, digits and dashes."""
+    latin = text.lower().translate(_TRANSLIT)
+    slug = _NOT_SLUG.sub("-", latin).strip("-")
+    return slug[:SLUG_LIMIT].rstrip("-")
+
+
+def export_filename(
+    kind: str, query_slug: str, start: date | None, end: date | None, ext: str
+) -> str:
+    """``calls_otdel-prodazh_2025-04-14_2025-04-21.xlsx``; missing parts are left out."""
+    parts = [slugify(kind) or "export"]
+    slug = slugify(query_slug)
+    if slug:
+        parts.append(slug)
+    parts.extend(day.isoformat() for day in (start, end) if day is not None)
+    return "_".join(parts) + "." + ext.lstrip(".")
+
+
+# ------------------------------------------------------------------- packaging
+
+_COPY_CHUNK: Final = 1 << 20
+
+
+def package_for_upload(path: Path, limit_bytes: int) -> list[Path]:
+    """Make ``path`` fit an upload limit.
+
+    Returns ``[path]`` when it already fits; otherwise a ``.zip`` next to it; if
+    even that is too big, the zip cut into ``name.zip.001``, ``.002`` … each at
+    most ``limit_bytes`` (join with ``cat`` or open with 7-Zip). The caller
+    deletes the returned files; an intermediate zip that was split is deleted here.
+    """
+    if limit_bytes <= 0:
+        raise ValueError("limit_bytes must be positive")
+    if path.stat().st_size <= limit_bytes:
+        return [path]
+    archive = path.with_name(path.stem + ".zip")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(path, arcname=path.name)
+    if archive.stat().st_size <= limit_bytes:
+        return [archive]
+
+    parts: list[Path] = []
+    try:
+        with archive.open("rb") as source:
+            while True:
+                part = archive.with_name(f"{archive.name}.{len(parts) + 1:03d}")
+                written = _copy_part(source, part, limit_bytes)
+                if written == 0:
+                    part.unlink()
+                    break
+                parts.append(part)
+                if written < limit_bytes:
+                    break
+    finally:
+        archive.unlink()
+    return parts
+
+
+def _copy_part(source: BinaryIO, part: Path, limit_bytes: int) -> int:
+    written = 0
+    with part.open("wb") as target:
+        while written < limit_bytes:
+            chunk = source.read(min(_COPY_CHUNK, limit_bytes - written))
+            if not chunk:
+                break
+            target.write(chunk)
+            written += len(chunk)
+    return written

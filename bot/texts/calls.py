@@ -1,0 +1,157 @@
+"""User-facing texts: calls (summaries, lists, call cards, operator cards, exports, charts).
+
+Templates that contain HTML expect every parameter to be escaped already.
+"""
+
+TEXTS: dict[str, dict[str, str]] = {
+    # Call types as the API numbers them.
+    "report.call_type.1": {"ru": "Исходящий", "en": "Outgoing"},
+    "report.call_type.2": {"ru": "Входящий", "en": "Incoming"},
+    "report.call_type.3": {
+        "ru": "Входящий с переадресацией",
+        "en": "Incoming, redirected",
+    },
+    "report.call_type.4": {"ru": "Обратный звонок", "en": "Callback"},
+    "report.call_type.unknown": {"ru": "Другой тип", "en": "Other type"},
+    # Units and small pieces.
+    "report.unit.hours_minutes": {"ru": "{h} ч {m} мин", "en": "{h} h {m} min"},
+    "report.unit.minutes": {"ru": "{m} мин", "en": "{m} min"},
+    "report.unit.points": {"ru": "п.п.", "en": "pp"},
+    "report.prev.period": {"ru": "прошлому периоду", "en": "the previous period"},
+    "report.prev.day": {"ru": "предыдущему дню", "en": "the previous day"},
+    "report.prev.days": {"ru": "прошлым {n} дням", "en": "the previous {n} days"},
+    "report.prev.days_one": {"ru": "прошлому {n} дню", "en": "the previous {n} days"},
+    "report.cmp.pct": {"ru": "{arrow} {pct} % к {label}", "en": "{arrow} {pct} % vs {label}"},
+    "report.cmp.abs": {"ru": "{arrow} {diff} к {label}", "en": "{arrow} {diff} vs {label}"},
+    "report.cmp.same": {"ru": "= без изменений к {label}", "en": "= unchanged vs {label}"},
+    # Summary screen.
+    "report.summary.total": {"ru": "📞 Звонков: <b>{n}</b>", "en": "📞 Calls: <b>{n}</b>"},
+    "report.summary.empty": {
+        "ru": "Звонков по этому запросу за период нет.",
+        "en": "No calls match this query in the period.",
+    },
+    "report.summary.duration": {
+        "ru": "⏱ Разговоры: <b>{total}</b> · в среднем {avg}",
+        "en": "⏱ Talk time: <b>{total}</b> · avg {avg}",
+    },
+    "report.summary.rating": {
+        "ru": "⭐ Оценка клиента: <b>{avg}</b>/10 · ≤ 3: <b>{share} %</b> ({n})",
+        "en": "⭐ Client rating: <b>{avg}</b>/10 · ≤ 3: <b>{share} %</b> ({n})",
+    },
+    "report.summary.rating_none": {"ru": "⭐ Оценок клиента нет", "en": "⭐ No client ratings"},
+    "report.summary.score": {
+        "ru": "📋 Скрипт: <b>{avg} %</b> · ниже 50 %: <b>{share} %</b> ({n})",
+        "en": "📋 Script score: <b>{avg} %</b> · below 50 %: <b>{share} %</b> ({n})",
+    },
+    "report.summary.score_none": {"ru": "📋 Оценок по скрипту нет", "en": "📋 No script scores"},
+    "report.summary.signals": {"ru": "🔔 <b>Сигналы</b>", "en": "🔔 <b>Signals</b>"},
+    "report.summary.best": {"ru": "🏆 <b>Лучшие операторы</b>", "en": "🏆 <b>Best operators</b>"},
+    "report.summary.worst": {
+        "ru": "⚠️ <b>Отстающие операторы</b>",
+        "en": "⚠️ <b>Operators to coach</b>",
+    },
+    "report.summary.operator_row": {
+        "ru": "{name} — {score} % · ⭐ {rating} · {calls} зв.",
+        "en": "{name} — {score} % · ⭐ {rating} · {calls} calls",
+    },
+    # List of calls.
+    "report.list.title": {
+        "ru": "📋 <b>Звонки</b> · стр. {page}/{pages}",
+        "en": "📋 <b>Calls</b> · page {page}/{pages}",
+    },
+    "report.list.empty": {"ru": "Звонков нет.", "en": "No calls."},
+    # Call card.
+    "report.card.title": {"ru": "Звонок #{id}", "en": "Call #{id}"},
+    "report.card.part": {"ru": "продолжение", "en": "continued"},
+    "report.card.date": {"ru": "Дата", "en": "Date"},
+    "report.card.duration": {"ru": "Длительность", "en": "Duration"},
+    "report.card.caller": {"ru": "Звонящий", "en": "Caller"},
+    "report.card.operator": {"ru": "Оператор", "en": "Operator"},
+    "report.card.extension": {"ru": "внутр.", "en": "ext."},
+    "report.card.department": {"ru": "Отдел", "en": "Department"},
+    "report.card.rating": {"ru": "Оценка клиента", "en": "Client rating"},
+    "report.card.recommendation": {"ru": "Рекомендация", "en": "Recommendation"},
+    "report.card.script": {"ru": "Скрипт", "en": "Script"},
+    "report.card.signals": {"ru": "Сигналы", "en": "Signals"},
+    "report.card.summary": {"ru": "Резюме", "en": "Summary"},
+    "report.card.languages": {"ru": "Языки", "en": "Languages"},
+    "report.card.status": {"ru": "Статус", "en": "Status"},
+    "report.card.price": {"ru": "Стоимость", "en": "Price"},
+    "report.card.no_analytics": {
+        "ru": "Аналитики по звонку пока нет.",
+        "en": "No analytics for this call yet.",
+    },
+    # Operator card.
+    "report.op.title": {"ru": "👤 <b>{name}</b> · {period}", "en": "👤 <b>{name}</b> · {period}"},
+    "report.op.empty": {
+        "ru": "За этот период звонков нет.",
+        "en": "No calls in this period.",
+    },
+    "report.op.weakest": {
+        "ru": "📉 <b>Слабые места по скрипту</b>",
+        "en": "📉 <b>Weakest script criteria</b>",
+    },
+    "report.op.criterion": {"ru": "Критерий {n}", "en": "Criterion {n}"},
+    # Export columns.
+    "report.col.dialog_id": {"ru": "ID звонка", "en": "Call ID"},
+    "report.col.date": {"ru": "Дата и время", "en": "Date and time"},
+    "report.col.call_type": {"ru": "Тип звонка", "en": "Call type"},
+    "report.col.duration": {"ru": "Длительность, сек", "en": "Duration, s"},
+    "report.col.caller": {"ru": "Номер звонящего", "en": "Caller"},
+    "report.col.operator": {"ru": "Оператор", "en": "Operator"},
+    "report.col.operator_id": {"ru": "ID оператора", "en": "Operator ID"},
+    "report.col.int_num": {"ru": "Внутренний номер", "en": "Extension"},
+    "report.col.department_id": {"ru": "ID отдела", "en": "Department ID"},
+    "report.col.department": {"ru": "Отдел", "en": "Department"},
+    "report.col.rating": {"ru": "Оценка клиента", "en": "Client rating"},
+    "report.col.rating_description": {"ru": "Описание оценки", "en": "Rating description"},
+    "report.col.rating_recommendation": {
+        "ru": "Рекомендация по клиенту",
+        "en": "Rating recommendation",
+    },
+    "report.col.pack_id": {"ru": "ID набора вопросов", "en": "Question pack ID"},
+    "report.col.pack_title": {"ru": "Набор вопросов", "en": "Question pack"},
+    "report.col.score": {"ru": "Скрипт, %", "en": "Script score, %"},
+    "report.col.current_grade": {"ru": "Набрано баллов", "en": "Points scored"},
+    "report.col.max_grade": {"ru": "Максимум баллов", "en": "Max points"},
+    "report.col.criterion": {"ru": "Критерий {n}", "en": "Criterion {n}"},
+    "report.col.signals": {"ru": "Сигналы", "en": "Signals"},
+    "report.col.signal_count": {"ru": "Кол-во сигналов", "en": "Signal count"},
+    "report.col.summary": {"ru": "Резюме (ИИ)", "en": "AI summary"},
+    "report.col.languages": {"ru": "Языки", "en": "Languages"},
+    "report.col.status": {"ru": "Статус", "en": "Status"},
+    "report.col.price": {"ru": "Стоимость", "en": "Price"},
+    "report.sheet.calls": {"ru": "Звонки", "en": "Calls"},
+    "report.sheet.summary": {"ru": "Сводка", "en": "Summary"},
+    "report.sheet.metric": {"ru": "Показатель", "en": "Metric"},
+    "report.sheet.value": {"ru": "Значение", "en": "Value"},
+    # Summary sheet figures.
+    "report.fig.total": {"ru": "Звонков", "en": "Calls"},
+    "report.fig.duration_total": {
+        "ru": "Общая длительность, сек",
+        "en": "Total duration, s",
+    },
+    "report.fig.duration_avg": {"ru": "Средняя длительность, сек", "en": "Average duration, s"},
+    "report.fig.rating_avg": {"ru": "Средняя оценка клиента", "en": "Average client rating"},
+    "report.fig.rating_low": {"ru": "Оценок ≤ 3", "en": "Ratings ≤ 3"},
+    "report.fig.rating_low_share": {"ru": "Доля оценок ≤ 3, %", "en": "Share of ratings ≤ 3, %"},
+    "report.fig.score_avg": {"ru": "Средний балл по скрипту, %", "en": "Average script score, %"},
+    "report.fig.score_low_share": {
+        "ru": "Доля звонков ниже 50 % по скрипту, %",
+        "en": "Share of calls below 50 % script score, %",
+    },
+    "report.fig.type": {"ru": "Тип: {name}", "en": "Type: {name}"},
+    "report.fig.signal": {"ru": "Сигнал: {name}", "en": "Signal: {name}"},
+    # Chart.
+    "report.chart.bad_by_operator": {
+        "ru": "Плохие звонки по операторам",
+        "en": "Bad calls by operator",
+    },
+    "report.chart.no_bad": {"ru": "Плохих звонков нет", "en": "No bad calls"},
+    "report.chart.ratings": {
+        "ru": "Оценки клиентов (1–10)",
+        "en": "Client ratings (1–10)",
+    },
+    "report.chart.calls": {"ru": "Звонков", "en": "Calls"},
+    "report.chart.rating": {"ru": "Оценка", "en": "Rating"},
+}

@@ -1,0 +1,34 @@
+"""SQLite storage: the connection, migrations, repositories and FSM storage."""
+
+from storage.catalog import (
+    CatalogObservation,
+    CatalogRepo,
+    DepartmentEntry,
+    OperatorEntry,
+    QuestionPackEntry,
+    SignalEntry,
+)
+from storage.chats import ChatRepo, ChatSettings
+from storage.connections import Connection, ConnectionRepo
+from storage.db import Database
+from storage.fsm import SQLiteStorage
+from storage.migrations import MIGRATIONS, SchemaTooNew
+from storage.operator_lookups import OperatorLookupRepo
+
+__all__ = [
+    "MIGRATIONS",
+    "CatalogObservation",
+    "CatalogRepo",
+    "ChatRepo",
+    "ChatSettings",
+    "Connection",
+    "ConnectionRepo",
+    "Database",
+    "DepartmentEntry",
+    "OperatorEntry",
+    "OperatorLookupRepo",
+    "QuestionPackEntry",
+    "SQLiteStorage",
+    "SchemaTooNew",
+    "SignalEntry",
+]

@@ -1,0 +1,269 @@
+"""Versioned schema migrations.
+
+``MIGRATIONS`` is an ordered list of ``(version, SQL script)``. To change the
+schema, append the next number with its script; never edit a released one.
+Pending migrations run in one ``BEGIN IMMEDIATE`` transaction together with the
+version check, so two processes starting at once cannot both apply them.
+
+Scripts are split into statements and executed one by one because
+``executescript`` would commit the surrounding transaction first. A script must
+not change ``PRAGMA foreign_keys`` or ``journal_mode`` (both are ignored inside
+a transaction).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from storage.timestamps import now_text
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+Migration = tuple[int, str]
+
+_MIGRATION_1 = """
+CREATE TABLE chats (
+    chat_id       INTEGER PRIMARY KEY,
+    kind          TEXT,
+    language      TEXT,             -- NULL: follow the user's Telegram language
+    timezone      TEXT,             -- NULL: DEFAULT_TIMEZONE
+    csv_delimiter TEXT NOT NULL DEFAULT ';',
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE connections (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id         INTEGER NOT NULL UNIQUE,   -- owner's Telegram user (private chat) id
+    base_url        TEXT NOT NULL,
+    token_encrypted BLOB NOT NULL,
+    token_last4     TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    checked_at      TEXT
+);
+
+CREATE TABLE catalog_departments (
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    department_id INTEGER NOT NULL,
+    name          TEXT,
+    calls         INTEGER NOT NULL DEFAULT 0,
+    last_seen     TEXT NOT NULL,
+    PRIMARY KEY (connection_id, department_id)
+);
+
+CREATE TABLE catalog_operators (
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    department_id INTEGER,
+    calls         INTEGER NOT NULL DEFAULT 0,
+    last_seen     TEXT NOT NULL,
+    PRIMARY KEY (connection_id, name)
+);
+
+CREATE TABLE catalog_question_packs (
+    connection_id  INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    pack_id        INTEGER NOT NULL,
+    title          TEXT,
+    criteria_count INTEGER,
+    calls          INTEGER NOT NULL DEFAULT 0,
+    last_seen      TEXT NOT NULL,
+    PRIMARY KEY (connection_id, pack_id)
+);
+
+CREATE TABLE catalog_signals (
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    word          TEXT NOT NULL,
+    calls         INTEGER NOT NULL DEFAULT 0,
+    last_seen     TEXT NOT NULL,
+    PRIMARY KEY (connection_id, word)
+);
+
+CREATE TABLE operator_lookups (
+    user_id      INTEGER NOT NULL,
+    name         TEXT NOT NULL,
+    looked_up_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, name)
+);
+
+CREATE TABLE fsm (
+    key   TEXT PRIMARY KEY,
+    state TEXT,
+    data  TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+_MIGRATION_2 = """
+CREATE TABLE digest_subscriptions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id       INTEGER NOT NULL,          -- where the digest is posted
+    thread_id     INTEGER,                   -- forum topic, NULL elsewhere
+    chat_title    TEXT NOT NULL DEFAULT '',
+    owner_user_id INTEGER NOT NULL,          -- whose connection (connections.user_id) feeds it
+    owner_name    TEXT NOT NULL DEFAULT '',
+    language      TEXT NOT NULL DEFAULT 'ru',
+    hour          INTEGER NOT NULL,
+    minute        INTEGER NOT NULL,
+    timezone      TEXT NOT NULL,
+    days          TEXT NOT NULL DEFAULT 'daily',   -- daily | work | days
+    weekdays      TEXT NOT NULL DEFAULT '',        -- "0,2,4" (Monday = 0) for days = 'days'
+    period        TEXT NOT NULL DEFAULT 'auto',
+    scope         TEXT NOT NULL DEFAULT '{}',      -- CallQuery.to_dict() without the period
+    rating_on     INTEGER NOT NULL DEFAULT 1,
+    max_rating    INTEGER NOT NULL DEFAULT 3,
+    score_on      INTEGER NOT NULL DEFAULT 1,
+    min_score     REAL NOT NULL DEFAULT 50,
+    signals_on    INTEGER NOT NULL DEFAULT 0,
+    signals       TEXT NOT NULL DEFAULT '[]',
+    attachment    TEXT NOT NULL DEFAULT 'none',    -- none | xlsx | csv
+    chart         INTEGER NOT NULL DEFAULT 1,
+    skip_empty    INTEGER NOT NULL DEFAULT 0,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    pause_reason  TEXT,
+    pause_detail  TEXT,
+    next_run      TEXT,                            -- UTC, see storage.timestamps
+    created_by    INTEGER NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX digest_subscriptions_due ON digest_subscriptions (paused, next_run);
+CREATE INDEX digest_subscriptions_chat ON digest_subscriptions (chat_id);
+CREATE INDEX digest_subscriptions_owner ON digest_subscriptions (owner_user_id);
+
+CREATE TABLE digest_runs (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscription_id INTEGER NOT NULL REFERENCES digest_subscriptions(id) ON DELETE CASCADE,
+    period_start    TEXT NOT NULL,             -- local dates, inclusive
+    period_end      TEXT NOT NULL,
+    due_at          TEXT NOT NULL,
+    state           TEXT NOT NULL,             -- claimed | retry | sent | failed | missed
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    claimed_at      TEXT,
+    claimed_by      TEXT,
+    retry_at        TEXT,
+    finished_at     TEXT,
+    error           TEXT,
+    late            INTEGER NOT NULL DEFAULT 0,
+    total_calls     INTEGER,
+    bad_calls       INTEGER,
+    UNIQUE (subscription_id, period_start, period_end)
+);
+CREATE INDEX digest_runs_state ON digest_runs (state, retry_at);
+
+CREATE TABLE digest_handled (
+    chat_id    INTEGER NOT NULL,
+    dialog_id  INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,
+    user_name  TEXT NOT NULL,
+    handled_at TEXT NOT NULL,
+    PRIMARY KEY (chat_id, dialog_id)
+);
+
+CREATE TABLE digest_messages (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscription_id INTEGER,
+    chat_id         INTEGER NOT NULL,
+    message_id      INTEGER,
+    kind            TEXT NOT NULL,             -- text | caption
+    body            TEXT NOT NULL,             -- JSON: what is needed to redraw and open cards
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX digest_messages_created ON digest_messages (created_at);
+"""
+
+MIGRATIONS: list[Migration] = [
+    (1, _MIGRATION_1),
+    (2, _MIGRATION_2),
+]
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+)
+"""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer version of the bot."""
+
+    def __init__(self, found: int, supported: int, path: str = "") -> None:
+        self.found = found
+        self.supported = supported
+        where = f" {path}" if path else ""
+        super().__init__(
+            f"The database{where} has schema version {found}, but this version of the bot "
+            f"supports only up to {supported}. Upgrade the bot or point it at another database."
+        )
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    return migrations[-1][0] if migrations else 0
+
+
+def split_statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (triggers' inner ``;`` are kept)."""
+    statements: list[str] = []
+    start = 0
+    for index, char in enumerate(script):
+        if char != ";":
+            continue
+        candidate = script[start : index + 1]
+        if sqlite3.complete_statement(candidate):
+            if _has_sql(candidate):
+                statements.append(candidate.strip())
+            start = index + 1
+    tail = script[start:]
+    if _has_sql(tail):
+        statements.append(tail.strip())
+    return statements
+
+
+def _has_sql(text: str) -> bool:
+    for line in text.splitlines():
+        code = line.split("--", 1)[0].strip().strip(";").strip()
+        if code:
+            return True
+    return False
+
+
+def _check_order(migrations: Sequence[Migration]) -> None:
+    versions = [version for version, _ in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"Migration versions must be 1, 2, 3, … without gaps; got {versions}")
+
+
+async def current_version(db: Database) -> int:
+    row = await db.fetch_one(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    )
+    if row is None:
+        return 0
+    row = await db.fetch_one("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    return int(row[0]) if row is not None else 0
+
+
+async def apply_migrations(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the schema up to date; returns the resulting version.
+
+    Raises ``SchemaTooNew`` if the database is ahead of ``migrations``.
+    """
+    _check_order(migrations)
+    supported = latest_version(migrations)
+    async with db.transaction():
+        await db.execute(_VERSION_TABLE)
+        found = await current_version(db)
+        if found > supported:
+            raise SchemaTooNew(found, supported, db.path)
+        for version, script in migrations:
+            if version <= found:
+                continue
+            for statement in split_statements(script):
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, now_text()),
+            )
+    return max(found, supported)
