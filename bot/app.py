@@ -31,7 +31,7 @@ from bot.services.connections import ConnectionService
 from bot.tasks import BackgroundTasks
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from handlers import get_routers
-from storage import CatalogRepo, ChatRepo, Connection, ConnectionRepo
+from storage import CatalogRepo, ChatRepo, Connection, ConnectionRepo, OperatorLookupRepo
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 
@@ -50,6 +50,7 @@ class Services:
     chats: ChatRepo
     connections: ConnectionService
     catalog: CatalogRepo
+    lookups: OperatorLookupRepo
     calls: CallService
     calls_presenter: CallsPresenter
     exports: ExportService
@@ -64,6 +65,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         chats=services.chats,
         connections=services.connections,
         catalog=services.catalog,
+        lookups=services.lookups,
         calls=services.calls,
         calls_presenter=services.calls_presenter,
         exports=services.exports,
@@ -140,6 +142,7 @@ async def open_services(
             chats=ChatRepo(db),
             connections=connections,
             catalog=catalog,
+            lookups=OperatorLookupRepo(db),
             calls=calls,
             calls_presenter=CallsPresenter(calls, catalog),
             exports=exports,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import calls, connect, errors, fallback, settings, start
+from handlers import calls, connect, errors, fallback, operator, settings, start
 
 
 def get_routers() -> list[Router]:
@@ -14,5 +14,6 @@ def get_routers() -> list[Router]:
         connect.router,
         settings.router,
         calls.router,
+        operator.router,
         fallback.router,
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,11 +25,12 @@ from bot.aiokk.errors import AiokkError
 from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb
 from bot.config import Settings
 from bot.exports.job import ExportFormat
-from bot.exports.service import ExportBusy, ExportRequest, ExportService
+from bot.exports.service import ExportService
 from bot.messages import error_sentence, esc, show
 from bot.query.model import CallQuery, Period, PeriodError, PeriodKind, parse_custom_period
 from bot.services.calls import CallButton, CallsPresenter, SummaryView
 from bot.texts import t
+from handlers.exporting import launch_export
 from storage import CatalogRepo, ChatSettings, Connection
 
 log = logging.getLogger(__name__)
@@ -375,10 +376,22 @@ async def on_calls_button(
         return
     action = callback_data.a
     if action is CallsAction.EXPORT:
-        await _start_export(
-            query, callback_data, draft, conn, lang, tz, bot, settings, chat_settings,
-            calls_presenter, exports,
-        )  # fmt: skip
+        if callback_data.v not in {fmt.value for fmt in ExportFormat}:
+            await query.answer(t("error.stale", lang), show_alert=True)
+            return
+        await launch_export(
+            query,
+            draft.query,
+            ExportFormat(callback_data.v),
+            lang=lang,
+            tz=tz,
+            bot=bot,
+            settings=settings,
+            chat_settings=chat_settings,
+            conn=conn,
+            presenter=calls_presenter,
+            exports=exports,
+        )
         return
     await query.answer()
     presenter = calls_presenter
@@ -564,49 +577,6 @@ async def _card(
     if last is not None:
         draft.message_id = last.message_id
         await save(state, draft)
-
-
-async def _start_export(
-    query: CallbackQuery,
-    data: CallsCb,
-    draft: Draft,
-    conn: Connection,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    settings: Settings,
-    chat_settings: ChatSettings,
-    presenter: CallsPresenter,
-    exports: ExportService,
-) -> None:
-    message = query.message
-    if message is None or data.v not in {fmt.value for fmt in ExportFormat}:
-        await query.answer(t("error.stale", lang), show_alert=True)
-        return
-    if exports.busy(message.chat.id):
-        await query.answer(t("export.busy", lang), show_alert=True)
-        return
-    await query.answer(t("export.started", lang))
-    try:
-        job, title = await presenter.export_job(
-            conn,
-            draft.query,
-            tz,
-            lang,
-            ExportFormat(data.v),
-            delimiter=chat_settings.csv_delimiter,
-            limit_bytes=settings.max_upload_bytes,
-            now=datetime.now(UTC),
-        )
-    except AiokkError as error:
-        await bot.send_message(message.chat.id, error_sentence(error, lang))
-        return
-    thread_id = message.message_thread_id if isinstance(message, Message) else None
-    request = ExportRequest(chat_id=message.chat.id, thread_id=thread_id, job=job, title=title)
-    try:
-        exports.start(bot, request, lang)
-    except ExportBusy:
-        await bot.send_message(message.chat.id, t("export.busy", lang))
 
 
 # ---------------------------------------------------------------------- typed input

@@ -73,7 +73,7 @@ class Person:
         """Press a button by (part of) its label and return the bot's next message."""
         source = self.current(message if message is not None else self.last_with_buttons())
         data = self.button(label, source)
-        return await self.press_data(source, data, contains=contains, timeout=wait)
+        return await self.press_data(source, data, contains=contains, wait=wait)
 
     async def press_data(
         self, message: JsonDict, data: str, *, contains: str | None = None, wait: float = 20.0

@@ -1,0 +1,64 @@
+"""Starting an export from a button press; shared by the calls and operator screens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.types import CallbackQuery, Message
+
+from bot.aiokk.errors import AiokkError
+from bot.config import Settings
+from bot.exports.job import ExportFormat
+from bot.exports.service import ExportBusy, ExportRequest, ExportService
+from bot.messages import error_sentence
+from bot.query.model import CallQuery
+from bot.services.calls import CallsPresenter
+from bot.texts import t
+from storage import ChatSettings, Connection
+
+
+async def launch_export(
+    query: CallbackQuery,
+    call_query: CallQuery,
+    fmt: ExportFormat,
+    *,
+    lang: str,
+    tz: ZoneInfo,
+    bot: Bot,
+    settings: Settings,
+    chat_settings: ChatSettings,
+    conn: Connection,
+    presenter: CallsPresenter,
+    exports: ExportService,
+) -> None:
+    """Answer the press at once, then hand the job to the background export service."""
+    message = query.message
+    if message is None:
+        await query.answer(t("error.stale", lang), show_alert=True)
+        return
+    if exports.busy(message.chat.id):
+        await query.answer(t("export.busy", lang), show_alert=True)
+        return
+    await query.answer(t("export.started", lang))
+    thread_id = message.message_thread_id if isinstance(message, Message) else None
+    try:
+        job, title = await presenter.export_job(
+            conn,
+            call_query,
+            tz,
+            lang,
+            fmt,
+            delimiter=chat_settings.csv_delimiter,
+            limit_bytes=settings.max_upload_bytes,
+            now=datetime.now(UTC),
+        )
+        request = ExportRequest(chat_id=message.chat.id, thread_id=thread_id, job=job, title=title)
+        exports.start(bot, request, lang)
+    except AiokkError as error:
+        await bot.send_message(
+            message.chat.id, error_sentence(error, lang), message_thread_id=thread_id
+        )
+    except ExportBusy:
+        await bot.send_message(message.chat.id, t("export.busy", lang), message_thread_id=thread_id)
