@@ -493,7 +493,7 @@ async def _summary(
     *,
     refresh: bool = False,
 ) -> None:
-    await show(query, t("calls.loading", lang))
+    # The typing action, not an extra edit: edits count against the chat's flood limit.
     if query.message is not None:
         await bot.send_chat_action(query.message.chat.id, ChatAction.TYPING)
     try:

@@ -323,7 +323,6 @@ async def on_operator_button(
         await query.answer(t("error.stale", lang), show_alert=True)
         return
     await save(state, lookup)
-    await show(query, t("calls.loading", lang))
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     await _scorecard(query, lookup, lang, tz, connection, calls_presenter)
 
