@@ -21,6 +21,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from bot.aiokk.client import AiokkClient
 from bot.config import Settings
 from bot.crypto import TokenCipher, load_or_create_key
+from bot.digest.wiring import Digests, build_digests, install_digests
 from bot.exports.service import ExportService
 from bot.middlewares import ContextMiddleware
 from bot.pacing import PacingMiddleware
@@ -54,6 +55,7 @@ class Services:
     calls: CallService
     calls_presenter: CallsPresenter
     exports: ExportService
+    digests: Digests
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -70,6 +72,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         calls_presenter=services.calls_presenter,
         exports=services.exports,
     )
+    install_digests(dispatcher, services.digests)
     dispatcher.update.outer_middleware(
         ContextMiddleware(services.settings, services.chats, services.connections)
     )
@@ -135,17 +138,22 @@ async def open_services(
         )
         exports = ExportService()
         stack.push_async_callback(exports.close)
+        chats = ChatRepo(db)
+        digests = build_digests(
+            db, calls=calls, connections=connections, chats=chats, catalog=catalog
+        )
         yield Services(
             settings=settings,
             db=db,
             client=client,
-            chats=ChatRepo(db),
+            chats=chats,
             connections=connections,
             catalog=catalog,
             lookups=OperatorLookupRepo(db),
             calls=calls,
             calls_presenter=CallsPresenter(calls, catalog),
             exports=exports,
+            digests=digests,
         )
 
 

@@ -34,9 +34,9 @@ class ContextMiddleware(BaseMiddleware):
         if user is None or user.is_bot:
             return await handler(event, data)
         chat_id = chat.id if chat else user.id
-        if chat is not None:
-            await self._chats.ensure(chat.id, chat.type)
         settings = await self._chats.get(chat_id)
+        if chat is not None and settings.kind != chat.type:
+            await self._chats.ensure(chat.id, chat.type)
         lang = settings.language or pick_language(user.language_code)
         data["lang"] = lang
         data["chat_settings"] = settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import calls, connect, errors, fallback, operator, settings, start
+from handlers import calls, connect, digests, errors, fallback, operator, settings, start
 
 
 def get_routers() -> list[Router]:
@@ -15,5 +15,6 @@ def get_routers() -> list[Router]:
         settings.router,
         calls.router,
         operator.router,
+        digests.router,
         fallback.router,
     ]

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    TelegramObject,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -36,6 +41,49 @@ from storage import CatalogRepo, ChatSettings, Connection
 log = logging.getLogger(__name__)
 
 router = Router(name="calls")
+
+
+class OneAtATime(BaseMiddleware):
+    """Handles one update per chat member at a time.
+
+    A handler that sends a new menu saves its message id right after; while the database
+    is busy (a catalog warm-up, say) a quick press on that menu could otherwise be read
+    before the save lands and be answered "out of date".
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[StorageKey, asyncio.Lock] = {}
+        self._holders: Counter[StorageKey] = Counter()
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        state = data.get("state")
+        if not isinstance(state, FSMContext):
+            return await handler(event, data)
+        key = state.key
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._holders[key] += 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:
+                del self._holders[key], self._locks[key]
+
+
+def serialize(flow: Router) -> None:
+    """One lock for a flow's messages and presses alike."""
+    middleware = OneAtATime()
+    flow.message.middleware(middleware)
+    flow.callback_query.middleware(middleware)
+
+
+serialize(router)
 
 FIELDS = ("d", "o", "t", "q", "l", "s")
 CHOICES_PER_PAGE = 8
@@ -393,6 +441,14 @@ async def on_calls_button(
             exports=exports,
         )
         return
+    if not is_acceptable(callback_data, draft):
+        await query.answer(t("error.stale", lang), show_alert=True)
+        return
+    if action is CallsAction.CARD:
+        # Answered inside: the answer may be "that call is gone".
+        await _card(query, state, draft, conn, lang, tz, bot, calls_presenter, callback_data)
+        return
+    # A press is answered exactly once: Telegram refuses a second answer.
     await query.answer()
     presenter = calls_presenter
     code = callback_data.f
@@ -414,8 +470,7 @@ async def on_calls_button(
         text, markup = await filters_screen(presenter, conn, draft, lang)
     elif action is CallsAction.SET and code in FIELDS:
         updated = apply_choice(draft, code, callback_data.v)
-        if updated is None:
-            await query.answer(t("error.stale", lang), show_alert=True)
+        if updated is None:  # ruled out by is_acceptable
             return
         draft.query = updated
         text, markup = await period_screen(presenter, conn, draft, lang)
@@ -446,14 +501,26 @@ async def on_calls_button(
     elif action is CallsAction.LIST:
         await _list(query, draft, conn, lang, tz, bot, presenter, callback_data.p)
         return
-    elif action is CallsAction.CARD and callback_data.v.isdigit():
-        await _card(query, state, draft, conn, lang, tz, bot, presenter, callback_data)
-        return
-    else:
-        await query.answer(t("error.stale", lang), show_alert=True)
+    else:  # ruled out by is_acceptable
         return
     await save(state, draft)
     await show(query, text, markup)
+
+
+def is_acceptable(data: CallsCb, draft: Draft) -> bool:
+    """Whether a press names something that exists; checked before the press is answered."""
+    code, value = data.f, data.v
+    if data.a in (CallsAction.FIELD, CallsAction.REMOVE):
+        return code in FIELDS
+    if data.a is CallsAction.SET:
+        return code in FIELDS and apply_choice(draft, code, value) is not None
+    if data.a is CallsAction.TYPE:
+        return code in {"d", "o", "q", "s"}
+    if data.a is CallsAction.PERIOD:
+        return value in {kind.value for kind in PERIOD_KINDS}
+    if data.a is CallsAction.CARD:
+        return value.isdigit()
+    return True
 
 
 def apply_choice(draft: Draft, code: str, value: str) -> CallQuery | None:
@@ -545,11 +612,13 @@ async def _card(
     try:
         parts = await presenter.card(conn, draft.query, tz, lang, int(data.v))
     except AiokkError as error:
+        await query.answer()
         await show_error(query, error, lang)
         return
     if parts is None:
         await query.answer(t("calls.call_gone", lang), show_alert=True)
         return
+    await query.answer()
     back = (
         btn(t("calls.btn.to_list", lang), cb(CallsAction.LIST, p=data.p))
         if data.p > 0

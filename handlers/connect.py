@@ -25,6 +25,7 @@ from bot.aiokk.errors import AiokkError
 from bot.callbacks import ConnectAction, ConnectCb, MenuAction, MenuCb
 from bot.config import Settings
 from bot.crypto import mask_token
+from bot.digest.service import DigestService
 from bot.keyboards import cancel_connect, confirm_disconnect, main_menu
 from bot.messages import error_sentence, esc, show
 from bot.services.connections import ConnectionService, DemoUnavailable
@@ -236,12 +237,18 @@ async def cmd_disconnect(message: Message, lang: str, connection: Connection | N
 
 @router.callback_query(ConnectCb.filter(F.action == ConnectAction.DISCONNECT))
 async def on_disconnect(
-    query: CallbackQuery, state: FSMContext, lang: str, connections: ConnectionService
+    query: CallbackQuery,
+    state: FSMContext,
+    lang: str,
+    connections: ConnectionService,
+    digests: DigestService,
 ) -> None:
     await query.answer()
     await state.clear()
     await connections.disconnect(query.from_user.id)
-    await show(query, t("disconnect.done", lang))
+    text = t("disconnect.done", lang)
+    notice = await digests.disconnect_notice(query.from_user.id, lang)
+    await show(query, text + ("\n\n" + notice if notice else ""))
 
 
 @router.callback_query(ConnectCb.filter(F.action == ConnectAction.KEEP))

@@ -25,10 +25,12 @@ from bot.reports.render import list_row, render_card, render_operator_card
 from bot.reports.stats import compute_stats
 from bot.services.calls import CallsPresenter, period_label
 from bot.texts import t
+from handlers.calls import serialize
 from handlers.exporting import launch_export
 from storage import CatalogRepo, ChatSettings, Connection, OperatorLookupRepo
 
 router = Router(name="operator")
+serialize(router)
 
 LAST_CALLS = 10
 SUGGESTIONS = 8
@@ -309,19 +311,25 @@ async def on_operator_button(
             exports=exports,
         )
         return
+    pick = action is OperatorAction.PICK and value.isdigit() and int(value) < len(lookup.options)
+    chosen = bool(lookup.name)
+    period = action is OperatorAction.PERIOD and chosen and value in {k.value for k in PERIODS}
+    card = action is OperatorAction.CARD and chosen and value.isdigit()
+    if not (pick or period or card):
+        await query.answer(t("error.stale", lang), show_alert=True)
+        return
+    if card:
+        # Answered inside: the answer may be "that call is gone".
+        await _card(query, lookup, int(value), lang, tz, bot, connection, calls_presenter)
+        return
+    # A press is answered exactly once: Telegram refuses a second answer.
     await query.answer()
-    if action is OperatorAction.PICK and value.isdigit() and int(value) < len(lookup.options):
+    if pick:
         lookup.name = lookup.options[int(value)]
         await state.set_state(None)
         await lookups.remember(query.from_user.id, lookup.name)
-    elif action is OperatorAction.PERIOD and value in {kind.value for kind in PERIODS}:
-        lookup.period = value
-    elif action is OperatorAction.CARD and value.isdigit() and lookup.name:
-        await _card(query, lookup, int(value), lang, tz, bot, connection, calls_presenter)
-        return
     else:
-        await query.answer(t("error.stale", lang), show_alert=True)
-        return
+        lookup.period = value
     await save(state, lookup)
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     await _scorecard(query, lookup, lang, tz, connection, calls_presenter)
@@ -346,6 +354,7 @@ async def _card(
     if record is None or query.message is None:
         await query.answer(t("calls.call_gone", lang), show_alert=True)
         return
+    await query.answer()
     # The card arrives as new messages so that the scorecard and its buttons stay above.
     for part in render_card(record, tz=tz, lang=lang):
         await bot.send_message(

@@ -11,6 +11,7 @@ from storage.catalog import (
 from storage.chats import ChatRepo, ChatSettings
 from storage.connections import Connection, ConnectionRepo
 from storage.db import Database
+from storage.digests import DigestRepo
 from storage.fsm import SQLiteStorage
 from storage.migrations import MIGRATIONS, SchemaTooNew
 from storage.operator_lookups import OperatorLookupRepo
@@ -25,6 +26,7 @@ __all__ = [
     "ConnectionRepo",
     "Database",
     "DepartmentEntry",
+    "DigestRepo",
     "OperatorEntry",
     "OperatorLookupRepo",
     "QuestionPackEntry",

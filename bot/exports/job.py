@@ -27,13 +27,14 @@ from bot.query.cache import ResultCache
 from bot.query.model import CallQuery
 from bot.query.service import CallService, ConnectionRef
 from bot.reports.export import (
+    max_criteria_raw,
     package_for_upload,
     stats_summary_rows,
-    write_csv,
+    write_csv_raw,
     write_json,
-    write_xlsx,
+    write_xlsx_raw,
 )
-from bot.reports.stats import compute_stats
+from bot.reports.stats import compute_stats_raw
 from storage.catalog import CatalogObservation, OperatorEntry
 
 log = logging.getLogger(__name__)
@@ -113,26 +114,27 @@ def write_file(job: ExportJob, records: list[RawRecord], path: Path, report: Any
         with path.open("wb") as stream:
             write_json(records, stream, progress=report)
         return
+    # Rows come straight from the raw records: building a model per call would
+    # take longer than the whole rest of the export.
     if job.fmt is ExportFormat.CSV:
         with path.open("w", encoding="utf-8", newline="") as text:
-            write_csv(
-                typed(records),
+            write_csv_raw(
+                records,
                 text,
                 tz=tz,
                 lang=job.lang,
-                max_criteria=max_criteria(records),
+                max_criteria=max_criteria_raw(records),
                 delimiter=job.delimiter,
                 progress=report,
             )
         return
-    models = list(typed(records))
-    summary = stats_summary_rows(compute_stats(models), job.lang)
-    write_xlsx(
-        models,
+    summary = stats_summary_rows(compute_stats_raw(records), job.lang)
+    write_xlsx_raw(
+        records,
         path,
         tz=tz,
         lang=job.lang,
-        max_criteria=max_criteria(records),
+        max_criteria=max_criteria_raw(records),
         summary_rows=summary,
         progress=report,
     )

@@ -80,10 +80,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Сначала подключите aiokk: /connect",
         "en": "Connect aiokk first: /connect",
     },
-    "menu.coming_soon": {
-        "ru": "Этот раздел скоро появится.",
-        "en": "This section is coming soon.",
-    },
     # Connect flow
     "connect.ask_address": {
         "ru": (

@@ -61,6 +61,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "🔎 <i>Предпросмотр: не заменяет отправку по расписанию.</i>",
         "en": "🔎 <i>Preview: the scheduled digest will still be sent.</i>",
     },
+    "digest.msg.change": {"ru": "{cmp} (было {n})", "en": "{cmp} (was {n})"},
     "digest.msg.by_operator": {"ru": "👤 <b>По операторам</b>", "en": "👤 <b>By operator</b>"},
     "digest.msg.more_operators": {"ru": "…и ещё {n}", "en": "…and {n} more"},
     "digest.msg.signals": {

@@ -1,0 +1,298 @@
+"""What the digest screens do: manage subscriptions, send a preview, mark calls handled,
+find a call for its card, and pause what depends on a connection being removed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.aiokk.models import CallRecord
+from bot.digest.callbacks import ScopeKind
+from bot.digest.clock import Clock
+from bot.digest.describe import ScopeNames, disconnect_line, scope_label
+from bot.digest.keyboards import digest_message_keyboard
+from bot.digest.model import PauseReason, Subscription, scope_query
+from bot.digest.render import RenderedDigest, mark_text
+from bot.digest.runner import BuiltDigest, CallFetcher, ConnectionSource, DigestRunner
+from bot.digest.schedule import covered_days, next_run_at_or_after, zone
+from bot.messages import is_not_modified
+from bot.query.model import Period
+from bot.query.service import ConnectionInfo
+from bot.texts import DEFAULT_LANGUAGE, t
+from storage.digests import DigestMessage, DigestRepo, DigestRun, HandledMark
+
+log = logging.getLogger(__name__)
+
+
+OFFER_LIMIT = 20
+
+
+class CatalogSource(Protocol):
+    """The part of CatalogRepo the wizard offers values from."""
+
+    async def departments(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
+
+    async def operators(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
+
+    async def question_packs(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
+
+    async def signals(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
+
+
+class CatalogWarmer(Protocol):
+    """CallService: reads every call once to learn the catalog."""
+
+    async def warm_catalog(self, conn: ConnectionInfo) -> int: ...
+
+
+@dataclass(frozen=True)
+class FoundCall:
+    record: CallRecord
+    tz: ZoneInfo
+    chat_id: int
+
+
+class DigestService:
+    def __init__(
+        self,
+        *,
+        repo: DigestRepo,
+        runner: DigestRunner,
+        connections: ConnectionSource,
+        calls: CallFetcher,
+        names: ScopeNames | None,
+        clock: Clock,
+        catalog: CatalogSource | None = None,
+        warmer: CatalogWarmer | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._warmer = warmer
+        self._repo = repo
+        self._runner = runner
+        self._connections = connections
+        self._calls = calls
+        self._names = names
+        self._clock = clock
+
+    @property
+    def repo(self) -> DigestRepo:
+        return self._repo
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def for_chat(self, chat_id: int) -> list[Subscription]:
+        return await self._repo.for_chat(chat_id)
+
+    async def get(self, sub_id: int) -> Subscription | None:
+        return await self._repo.get(sub_id)
+
+    async def last_run(self, sub_id: int) -> DigestRun | None:
+        return await self._repo.last_run(sub_id)
+
+    async def owner_connection(self, sub: Subscription) -> Any | None:
+        return await self._connections.get(sub.owner_user_id)
+
+    async def offer(self, kind: ScopeKind, connection: ConnectionInfo) -> list[tuple[str, Any]]:
+        """(label, value) choices for a scope from the connection's catalog, most used first.
+
+        An empty catalog is filled first by reading the calls once.
+        """
+        entries = await self._offer(kind, connection.id)
+        if not entries and self._warmer is not None:
+            await self._warmer.warm_catalog(connection)
+            entries = await self._offer(kind, connection.id)
+        return entries
+
+    async def _offer(self, kind: ScopeKind, connection_id: int) -> list[tuple[str, Any]]:
+        catalog = self._catalog
+        if catalog is None:
+            return []
+        match kind:
+            case ScopeKind.DEPARTMENT:
+                departments = await catalog.departments(connection_id, OFFER_LIMIT)
+                return [
+                    (f"{entry.name} ({entry.id})" if entry.name else str(entry.id), entry.id)
+                    for entry in departments
+                ]
+            case ScopeKind.OPERATOR:
+                operators = await catalog.operators(connection_id, OFFER_LIMIT)
+                return [(entry.name, entry.name) for entry in operators]
+            case ScopeKind.PACK:
+                packs = await catalog.question_packs(connection_id, OFFER_LIMIT)
+                return [
+                    (f"{entry.title} ({entry.id})" if entry.title else str(entry.id), entry.id)
+                    for entry in packs
+                ]
+            case ScopeKind.ALL:
+                return []
+
+    async def offer_signals(self, connection: ConnectionInfo) -> list[str]:
+        if self._catalog is None:
+            return []
+        entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
+        if not entries and self._warmer is not None:
+            await self._warmer.warm_catalog(connection)
+            entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
+        return [entry.word for entry in entries]
+
+    async def label(self, sub: Subscription, lang: str) -> str | None:
+        """The scope in words (department and pack names from the owner's catalog)."""
+        if sub.scope.is_empty_filter():
+            return None
+        connection = await self._connections.get(sub.owner_user_id)
+        return await scope_label(
+            sub.scope, lang, self._names, connection.id if connection is not None else None
+        )
+
+    # -- changing --------------------------------------------------------------------------
+
+    def _scheduled(self, sub: Subscription) -> Subscription:
+        if sub.paused:
+            return sub
+        return sub.with_(next_run=next_run_at_or_after(sub.schedule, self._clock()))
+
+    async def create(self, sub: Subscription) -> Subscription:
+        return await self._repo.create(self._scheduled(sub.with_(id=0)), self._clock())
+
+    async def save(self, sub: Subscription) -> Subscription | None:
+        """Store changed fields; the next run is recomputed from now. None when deleted."""
+        updated = self._scheduled(sub)
+        return updated if await self._repo.save(updated, self._clock()) else None
+
+    async def pause(self, sub: Subscription) -> Subscription | None:
+        paused = sub.with_(paused=True, pause_reason=PauseReason.USER, pause_detail=None)
+        return await self.save(paused)
+
+    async def resume(
+        self, sub: Subscription, user_id: int, user_name: str
+    ) -> tuple[Subscription | None, bool]:
+        """Resume; when the owner's connection is gone, the presser's takes over.
+
+        Returns the subscription (None when it cannot run: nobody's connection) and
+        whether the owner changed.
+        """
+        owner_changed = False
+        if await self._connections.get(sub.owner_user_id) is None:
+            if await self._connections.get(user_id) is None:
+                return None, False
+            sub = sub.with_(owner_user_id=user_id, owner_name=user_name)
+            owner_changed = True
+        resumed = sub.with_(paused=False, pause_reason=None, pause_detail=None)
+        return await self.save(resumed), owner_changed
+
+    async def delete(self, sub_id: int) -> bool:
+        return await self._repo.delete(sub_id)
+
+    async def on_disconnect(self, user_id: int, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+        """Pause the running subscriptions fed by this user's connection.
+
+        Returns one escaped line per paused subscription, to tell the user.
+        """
+        paused = await self._repo.pause_where(
+            "owner_user_id", user_id, PauseReason.DISCONNECTED, None, self._clock()
+        )
+        lines: list[str] = []
+        for sub in paused:
+            # The catalog goes with the connection; describe the scope by ids.
+            label = await scope_label(sub.scope, lang, None, None)
+            lines.append(disconnect_line(sub, lang, label))
+        if paused:
+            log.info("user %s disconnected: paused %d digests", user_id, len(paused))
+        return lines
+
+    async def disconnect_notice(self, user_id: int, lang: str = DEFAULT_LANGUAGE) -> str | None:
+        """``on_disconnect`` as one message for the user (HTML), or None when nothing paused."""
+        lines = await self.on_disconnect(user_id, lang)
+        if not lines:
+            return None
+        items = "\n".join(f"• {line}" for line in lines)
+        return t("digest.disconnect.paused", lang, items=items)
+
+    # -- send now --------------------------------------------------------------------------
+
+    def preview_period(self, sub: Subscription) -> tuple[date, date]:
+        """The period a run today would cover: the latest complete one."""
+        today = self._clock().astimezone(zone(sub.schedule)).date()
+        return covered_days(sub.schedule, sub.period, today)
+
+    async def send_now(self, bot: Bot, sub: Subscription) -> BuiltDigest:
+        """Build and send a preview now; it does not count as the scheduled run.
+
+        Raises ``AiokkError``, ``NoConnection`` and aiogram's Telegram errors.
+        """
+        built = await self._runner.build(sub, self.preview_period(sub), preview=True)
+        await self._runner.deliver(bot, built)
+        return built
+
+    # -- buttons under digest messages -----------------------------------------------------
+
+    async def message(self, row_id: int) -> DigestMessage | None:
+        return await self._repo.get_message(row_id)
+
+    async def mark_handled(
+        self, bot: Bot, message: DigestMessage, dialog_id: int, user_id: int, user_name: str
+    ) -> tuple[HandledMark, bool]:
+        """Record the mark (the first one wins) and redraw the digest message in place."""
+        mark, new = await self._repo.mark_handled(
+            message.chat_id, dialog_id, user_id, user_name, self._clock()
+        )
+        if new:
+            await self.redraw(bot, message)
+        return mark, new
+
+    async def redraw(self, bot: Bot, message: DigestMessage) -> None:
+        if message.message_id is None:
+            return
+        body = message.body
+        rendered = RenderedDigest.from_dict(body.get("r", {}))
+        tz = ZoneInfo(str(body.get("tz", "UTC")))
+        lang = str(body.get("lang", DEFAULT_LANGUAGE))
+        marks = await self._repo.handled(
+            message.chat_id, [item.dialog_id for item in rendered.items]
+        )
+        texts = {key: mark_text(mark.user_name, mark.handled_at, tz) for key, mark in marks.items()}
+        markup = digest_message_keyboard(message.id, rendered.items, marks.keys(), lang)
+        keyboard: InlineKeyboardMarkup | None = markup if markup.inline_keyboard else None
+        try:
+            if message.kind == "caption":
+                await bot.edit_message_caption(
+                    chat_id=message.chat_id,
+                    message_id=message.message_id,
+                    caption=rendered.text(texts),
+                    reply_markup=keyboard,
+                )
+            else:
+                await bot.edit_message_text(
+                    chat_id=message.chat_id,
+                    message_id=message.message_id,
+                    text=rendered.text(texts),
+                    reply_markup=keyboard,
+                )
+        except TelegramBadRequest as error:
+            if not is_not_modified(error):
+                raise
+
+    async def find_call(self, message: DigestMessage, dialog_id: int) -> FoundCall | None:
+        """The call listed in a digest, fetched through the connection that fed it.
+
+        Raises ``AiokkError``; None when the call or the connection is gone.
+        """
+        body = message.body
+        connection = await self._connections.get(int(body.get("o", 0)))
+        if connection is None:
+            return None
+        tz = ZoneInfo(str(body.get("tz", "UTC")))
+        start = date.fromisoformat(str(body["ps"]))
+        end = date.fromisoformat(str(body["pe"]))
+        query = scope_query(body.get("q")).with_(period=Period.custom(start, end))
+        result = await self._calls.fetch(connection, query, tz)
+        record = result.find(dialog_id)
+        return FoundCall(record, tz, message.chat_id) if record is not None else None
