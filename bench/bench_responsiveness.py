@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import socket
 import statistics
 import sys
@@ -224,7 +223,7 @@ class Outcome:
     document: str | None
 
 
-async def run(calls: int, seed: int, idle_seconds: float, gc_freeze: bool) -> Outcome:
+async def run(calls: int, seed: int, idle_seconds: float) -> Outcome:
     from cryptography.fernet import Fernet
 
     from bot.app import build_bot, build_dispatcher, open_services
@@ -260,11 +259,6 @@ async def run(calls: int, seed: int, idle_seconds: float, gc_freeze: bool) -> Ou
                 async with open_services(settings, demo_base_url=None) as services:
                     bot = build_bot(settings)
                     dispatcher = build_dispatcher(services)
-                    if gc_freeze:
-                        # The proposed startup step: objects that live as long as the
-                        # process stop being walked by every full collection.
-                        gc.collect()
-                        gc.freeze()
                     polling = asyncio.create_task(
                         dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
                     )
@@ -349,14 +343,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle reference")
-    parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="experiment: gc.freeze() once the bot is built (not what the bot does today)",
-    )
     args = parser.parse_args()
     started = time.perf_counter()
-    outcome = asyncio.run(run(args.calls, args.seed, args.idle, args.gc_freeze))
+    outcome = asyncio.run(run(args.calls, args.seed, args.idle))
     report(outcome)
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
 

@@ -16,6 +16,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.aiokk.client import AiokkClient
@@ -59,7 +60,11 @@ class Services:
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
-    dispatcher = Dispatcher(storage=SQLiteStorage(services.db))
+    # One update at a time per user and chat: a quick press on a menu that was just sent
+    # must see the draft saved by the handler that sent it.
+    dispatcher = Dispatcher(
+        storage=SQLiteStorage(services.db), events_isolation=SimpleEventIsolation()
+    )
     dispatcher.workflow_data.update(
         settings=services.settings,
         db=services.db,

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    TelegramObject,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -43,47 +38,6 @@ log = logging.getLogger(__name__)
 router = Router(name="calls")
 
 
-class OneAtATime(BaseMiddleware):
-    """Handles one update per chat member at a time.
-
-    A handler that sends a new menu saves its message id right after; while the database
-    is busy (a catalog warm-up, say) a quick press on that menu could otherwise be read
-    before the save lands and be answered "out of date".
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[StorageKey, asyncio.Lock] = {}
-        self._holders: Counter[StorageKey] = Counter()
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        state = data.get("state")
-        if not isinstance(state, FSMContext):
-            return await handler(event, data)
-        key = state.key
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._holders[key] += 1
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            self._holders[key] -= 1
-            if not self._holders[key]:
-                del self._holders[key], self._locks[key]
-
-
-def serialize(flow: Router) -> None:
-    """One lock for a flow's messages and presses alike."""
-    middleware = OneAtATime()
-    flow.message.middleware(middleware)
-    flow.callback_query.middleware(middleware)
-
-
-serialize(router)
 
 FIELDS = ("d", "o", "t", "q", "l", "s")
 CHOICES_PER_PAGE = 8

@@ -22,15 +22,13 @@ from bot.exports.service import ExportService
 from bot.messages import error_sentence, esc, show
 from bot.query.model import CallQuery, Period, PeriodKind
 from bot.reports.render import list_row, render_card, render_operator_card
-from bot.reports.stats import compute_stats
+from bot.reports.stats import compute_stats_raw_async
 from bot.services.calls import CallsPresenter, period_label
 from bot.texts import t
-from handlers.calls import serialize
 from handlers.exporting import launch_export
 from storage import CatalogRepo, ChatSettings, Connection, OperatorLookupRepo
 
 router = Router(name="operator")
-serialize(router)
 
 LAST_CALLS = 10
 SUGGESTIONS = 8
@@ -243,8 +241,10 @@ async def _scorecard(
         )
         await _show(target, error_sentence(error, lang), retry)
         return
-    stats = compute_stats(await result.typed_async())
-    previous = compute_stats(result.typed_previous()) if result.previous is not None else None
+    stats = await compute_stats_raw_async(result.records)
+    previous = None
+    if result.previous is not None:
+        previous = await compute_stats_raw_async(result.previous)
     text = render_operator_card(
         lookup.name, stats, previous, period_label=period_label(query, lang), lang=lang
     )

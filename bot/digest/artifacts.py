@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.aiokk.client import parse_record
-from bot.aiokk.models import CallRecord
 from bot.aiokk.raw import RawRecord
 from bot.digest.model import Attachment
 
@@ -76,28 +74,30 @@ def render_chart(job: ChartInput) -> bytes:
 
 def render_file(job: FileInput) -> bytes:
     """Worker side: the bad calls as XLSX or CSV bytes, through the calls feature's writers."""
-    from bot.reports.export import max_criteria_of, stats_summary_rows, write_csv, write_xlsx
-    from bot.reports.stats import compute_stats
+    from bot.reports.export import (
+        max_criteria_raw,
+        stats_summary_rows,
+        write_csv_raw,
+        write_xlsx_raw,
+    )
+    from bot.reports.stats import compute_stats_raw
 
-    records: list[CallRecord] = [
-        model for model in (parse_record(item) for item in job.records) if model is not None
-    ]
     tz = ZoneInfo(job.tz_name)
-    criteria = max_criteria_of(records)
+    criteria = max_criteria_raw(job.records)
     if job.kind is Attachment.CSV:
         text = io.StringIO(newline="")
-        write_csv(
-            records, text, tz=tz, lang=job.lang, max_criteria=criteria, delimiter=job.delimiter
+        write_csv_raw(
+            job.records, text, tz=tz, lang=job.lang, max_criteria=criteria, delimiter=job.delimiter
         )
         return text.getvalue().encode("utf-8")
     buffer = io.BytesIO()
-    write_xlsx(
-        records,
+    write_xlsx_raw(
+        job.records,
         buffer,
         tz=tz,
         lang=job.lang,
         max_criteria=criteria,
-        summary_rows=stats_summary_rows(compute_stats(records), job.lang),
+        summary_rows=stats_summary_rows(compute_stats_raw(job.records), job.lang),
     )
     return buffer.getvalue()
 

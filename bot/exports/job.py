@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -19,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.aiokk.client import AiokkClient, parse_record
+from bot.aiokk.client import AiokkClient
 from bot.aiokk.errors import AiokkError
-from bot.aiokk.models import CallRecord
 from bot.aiokk.raw import RawRecord
 from bot.query.cache import ResultCache
 from bot.query.model import CallQuery
@@ -35,7 +33,6 @@ from bot.reports.export import (
     write_xlsx_raw,
 )
 from bot.reports.stats import compute_stats_raw
-from storage.catalog import CatalogObservation, OperatorEntry
 
 log = logging.getLogger(__name__)
 
@@ -67,45 +64,16 @@ class ExportDone:
     count: int
 
 
-class _NoCatalog:
-    """The child does not teach the catalog: the parent already did with the same data."""
-
-    async def learn(self, connection_id: int, obs: CatalogObservation) -> None:
-        return None
-
-    async def operators(self, connection_id: int, limit: int | None = None) -> list[OperatorEntry]:
-        return []
-
-
 async def fetch_records(job: ExportJob) -> list[RawRecord]:
     client = AiokkClient()
     try:
-        service = CallService(client, ResultCache(), _NoCatalog(), clock=lambda: job.now)
+        # No catalog: the bot already learned from the same data when the summary was shown.
+        service = CallService(client, ResultCache(), None, clock=lambda: job.now)
         conn = ConnectionRef(id=0, base_url=job.base_url, token=job.token)
         result = await service.fetch(conn, CallQuery.from_dict(job.query), ZoneInfo(job.tz_name))
         return result.records
     finally:
         await client.aclose()
-
-
-def max_criteria(records: list[RawRecord]) -> int:
-    """Highest ``criterionN`` in the data, read from raw keys without building models."""
-    highest = 0
-    for raw in records:
-        analytics = raw.get("analytics")
-        block = analytics.get("evaluationCriteria") if isinstance(analytics, dict) else None
-        if isinstance(block, dict):
-            for key in block:
-                if key.startswith("criterion") and key[9:].isdigit():
-                    highest = max(highest, int(key[9:]))
-    return highest
-
-
-def typed(records: list[RawRecord]) -> Iterator[CallRecord]:
-    for raw in records:
-        record = parse_record(raw)
-        if record is not None:
-            yield record
 
 
 def write_file(job: ExportJob, records: list[RawRecord], path: Path, report: Any) -> None:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EDIT_INTERVAL = 2.0
 CHAT_ACTION_INTERVAL = 4.5
 POLL_INTERVAL = 0.25
+JOIN_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,8 @@ class ExportService:
                     await asyncio.sleep(POLL_INTERVAL)
         finally:
             receiver.close()
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()
+            # The worker still has to tear down its interpreter: wait without blocking the loop.
+            await _join(process)
             self._processes.discard(process)
 
     async def _deliver(
@@ -166,6 +166,14 @@ class ExportService:
             )
         with contextlib.suppress(TelegramBadRequest):
             await bot.delete_message(request.chat_id, status_id)
+
+
+async def _join(process: multiprocessing.process.BaseProcess) -> None:
+    """Wait for a worker to exit in a thread: ``Process.join`` would block the event loop."""
+    await asyncio.to_thread(process.join, JOIN_TIMEOUT)
+    if process.is_alive():
+        process.terminate()
+        process.join(0)
 
 
 def _with_directory(job: ExportJob, directory: Path) -> ExportJob:

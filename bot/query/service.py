@@ -223,7 +223,7 @@ class CallService:
         self,
         client: AiokkClient,
         cache: ResultCache,
-        catalog: CatalogStore,
+        catalog: CatalogStore | None,
         *,
         per_instance_concurrency: int = 4,
         clock: Callable[[], datetime] = now_utc,
@@ -325,17 +325,24 @@ class CallService:
         if not needle:
             return []
         try:
-            known = await self._catalog.operators(conn.id)
+            known = await self._catalog.operators(conn.id) if self._catalog else []
         except Exception:
             logger.exception("reading the operator catalog failed")
             known = []
         names = [entry.name for entry in known if needle in normalize_text(entry.name)]
         if names:
             return names
-        result = await self.fetch(conn, CallQuery(operator=text, period=Period(PeriodKind.ALL)), tz)
-        counts = Counter(
-            name for raw in result.records if (name := rawacc.operator_name(raw)) is not None
-        )
+        everything = Period(PeriodKind.ALL)
+        records = (await self.fetch(conn, CallQuery(operator=text, period=everything), tz)).records
+        if not records and "е" in needle:
+            # The server's search tells ё from е: "алена" misses "Алёна". Match locally instead.
+            all_calls = (await self.fetch(conn, CallQuery(period=everything), tz)).records
+            records = [
+                raw
+                for raw in all_calls
+                if needle in normalize_text(rawacc.operator_name(raw) or "")
+            ]
+        counts = Counter(name for raw in records if (name := rawacc.operator_name(raw)) is not None)
         return [name for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
     def _semaphore(self, base_url: str) -> asyncio.Semaphore:
@@ -353,7 +360,8 @@ class CallService:
         window: Window,
         earlier: Window | None,
     ) -> list[CachedResult]:
-        collector = CatalogCollector()
+        # Without a catalog (an export worker) nothing is learned, so nothing is observed.
+        collector = CatalogCollector() if self._catalog is not None else None
         failure: AiokkError | None = None
         tasks: list[asyncio.Task[CachedResult]] = []
         try:
@@ -369,7 +377,8 @@ class CallService:
             if failure is None:
                 raise
         # Whatever was seen before a failure is still worth remembering.
-        await self._learn(conn, collector)
+        if collector is not None:
+            await self._learn(conn, collector)
         if failure is not None:
             # Raised outside the handler so that it carries no link to the group.
             raise failure
@@ -383,7 +392,7 @@ class CallService:
         local: LocalFilter,
         window: Window,
         earlier: Window | None,
-        collector: CatalogCollector,
+        collector: CatalogCollector | None,
     ) -> CachedResult:
         kept: Kept = []
         before: Kept = []
@@ -398,7 +407,8 @@ class CallService:
                     if key in seen:
                         continue
                     seen.add(key)
-                collector.observe(raw, key)
+                if collector is not None:
+                    collector.observe(raw, key)
                 if key is None:
                     continue  # a call without an id cannot be shown or opened
                 moment = rawacc.call_date(raw)
@@ -418,7 +428,7 @@ class CallService:
         )
 
     async def _learn(self, conn: ConnectionInfo, collector: CatalogCollector) -> None:
-        if collector.observation.is_empty:
+        if self._catalog is None or collector.observation.is_empty:
             return
         try:
             await self._catalog.learn(conn.id, collector.observation)

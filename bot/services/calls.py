@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from bot.exports.job import ExportFormat, ExportJob
 from bot.messages import esc
-from bot.query.model import CallQuery, PeriodKind, Window
+from bot.query.model import CallQuery, PeriodKind, Window, resolve_period
 from bot.query.service import CallService, ConnectionInfo, QueryResult
 from bot.reports.export import export_filename
+from bot.reports.markup import fit
 from bot.reports.render import (
     list_row,
     previous_period_label,
@@ -25,7 +26,7 @@ from bot.reports.render import (
     render_summary,
     worst_call_label,
 )
-from bot.reports.stats import CallStats, compute_stats
+from bot.reports.stats import CallStats, compute_stats_raw_async
 from bot.texts import t
 from storage import CatalogRepo
 
@@ -126,16 +127,19 @@ class CallsPresenter:
         refresh: bool = False,
     ) -> SummaryView:
         result = await self.fetch(conn, query, tz, refresh=refresh)
-        stats = compute_stats(await result.typed_async())
+        stats = await compute_stats_raw_async(result.records)
         previous: CallStats | None = None
         previous_text: str | None = None
         if result.previous is not None and result.previous_window is not None:
-            previous = compute_stats(result.typed_previous())
+            previous = await compute_stats_raw_async(result.previous)
             previous_text = previous_period_label(_days(result.previous_window), lang)
         title = esc(await self.title(conn, query, lang))
         text = render_summary(
             stats, title=title, lang=lang, previous=previous, previous_label=previous_text
         )
+        # The time of the data also makes Refresh visibly do something.
+        updated = result.fetched_at.astimezone(tz).strftime("%H:%M:%S")
+        text = fit(text + "\n\n" + t("calls.updated", lang, time=updated))
         worst = [
             CallButton(call.dialog_id, _label(worst_call_label(call, tz, lang)))
             for call in stats.worst_calls
@@ -176,8 +180,8 @@ class CallsPresenter:
     ) -> tuple[ExportJob, str]:
         """The job for the worker process and the file's title (plain text)."""
         title = await self.title(conn, query, lang)
-        result = await self.fetch(conn, query, tz)
-        start, end = window_dates(result.window, tz)
+        # Only the dates are needed here: the worker fetches the calls itself.
+        start, end = window_dates(resolve_period(query.period, tz, now), tz)
         labels = await self.filter_labels(conn, query, lang)
         filename = export_filename("calls", " ".join(labels), start, end, fmt.value)
         job = ExportJob(

@@ -225,8 +225,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "settings.choose_language": {"ru": "Выберите язык:", "en": "Choose a language:"},
     "settings.choose_timezone": {
         "ru": (
-            "Выберите часовой пояс или введите его название, "
-            "например <code>Asia/Tashkent</code>."
+            "Выберите часовой пояс или введите его название, например <code>Asia/Tashkent</code>."
         ),
         "en": "Choose a time zone or type its name, for example <code>Asia/Tashkent</code>.",
     },
@@ -257,8 +256,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # Access and generic errors
     "access.denied": {
         "ru": (
-            "Извините, этот бот доступен только сотрудникам компании. "
-            "Обратитесь к администратору."
+            "Извините, этот бот доступен только сотрудникам компании. Обратитесь к администратору."
         ),
         "en": "Sorry, this bot is available only to the company's staff. Please contact the admin.",
     },
@@ -269,10 +267,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "error.stale": {
         "ru": "Это меню устарело. Начните заново: /calls или /start",
         "en": "This menu is out of date. Start again: /calls or /start",
-    },
-    "error.not_yours": {
-        "ru": "Это меню открыл другой пользователь. Откройте своё: /calls",
-        "en": "Someone else opened this menu. Open your own: /calls",
     },
     "error.unknown_command": {
         "ru": "Не понял сообщение. Список команд: /help",

@@ -114,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "That period has not come yet. Send past dates.",
     },
     # Loading and results
+    "calls.updated": {"ru": "<i>Данные на {time}</i>", "en": "<i>Data as of {time}</i>"},
     "calls.loading": {"ru": "⏳ Загружаю звонки…", "en": "⏳ Loading calls…"},
     "calls.error_retry": {
         "ru": "❌ {reason}\nФильтр сохранён — можно повторить.",

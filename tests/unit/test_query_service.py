@@ -440,3 +440,11 @@ async def test_concurrency_per_instance_is_bounded(
     assert counting.opened == 10
     assert counting.peak == limit
     assert counting.in_flight == 0
+
+
+async def test_find_operators_treats_yo_as_e_even_with_an_empty_catalog(
+    service: CallService, conn: Connection
+) -> None:
+    # The server's own search tells ё from е, so "алена" only matches through local matching.
+    assert await service.find_operators(conn, "алена", ALMATY) == ["Алёна Королёва"]
+    assert await service.find_operators(conn, "никого-нет", ALMATY) == []
