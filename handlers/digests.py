@@ -165,6 +165,21 @@ async def _load(
     return sub
 
 
+async def _editable(
+    query: CallbackQuery,
+    sid: int,
+    state: FSMContext,
+    digests: DigestService,
+    lang: str,
+    bot: Bot,
+) -> Subscription | None:
+    """Like ``_load``, for a change: a stored subscription also needs a group admin."""
+    sub = await _load(query, sid, state, digests, lang)
+    if sub is None or (sub.id and not await _may_manage(query, bot, lang)):
+        return None
+    return sub
+
+
 async def _store(
     target: Message | CallbackQuery,
     sub: Subscription,
@@ -487,10 +502,8 @@ async def on_open_step(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     step = _step(callback_data.value)
     if step is None:
@@ -533,10 +546,8 @@ async def on_choice(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     applied = apply_choice(sub, callback_data.field, callback_data.value)
     if applied is None:
@@ -565,10 +576,8 @@ async def on_type_time(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     await query.answer()
     typing_time = callback_data.field is Field.TIME_TYPE
@@ -648,10 +657,8 @@ async def on_scope_kind(
     digests: DigestService,
     connection: Connection | None,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     try:
         kind = ScopeKind(callback_data.value)
@@ -693,10 +700,8 @@ async def on_scope_item(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     data = await state.get_data()
     offered = data.get(OFFER_KEY) or []
@@ -726,10 +731,8 @@ async def on_scope_type(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     try:
         kind = ScopeKind(callback_data.value)
@@ -797,10 +800,8 @@ async def on_signals(
     digests: DigestService,
     connection: Connection | None,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     await query.answer()
     conn = await _catalog_connection(sub, connection, digests)
@@ -824,10 +825,8 @@ async def on_signal_item(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     data = await state.get_data()
     offered = [str(word) for word in data.get(OFFER_KEY) or []]
@@ -856,10 +855,8 @@ async def on_signal_type(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    sub = await _load(query, callback_data.sid, state, digests, lang)
+    sub = await _editable(query, callback_data.sid, state, digests, lang, bot)
     if sub is None:
-        return
-    if sub.id and not await _may_manage(query, bot, lang):
         return
     await query.answer()
     await state.set_state(DigestFlow.signal)

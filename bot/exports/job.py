@@ -9,7 +9,8 @@ of records into the child would itself block the parent for a second or more.
 from __future__ import annotations
 
 import asyncio
-import logging
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -33,8 +34,6 @@ from bot.reports.export import (
     write_xlsx_raw,
 )
 from bot.reports.stats import compute_stats_raw
-
-log = logging.getLogger(__name__)
 
 
 class ExportFormat(StrEnum):
@@ -76,7 +75,9 @@ async def fetch_records(job: ExportJob) -> list[RawRecord]:
         await client.aclose()
 
 
-def write_file(job: ExportJob, records: list[RawRecord], path: Path, report: Any) -> None:
+def write_file(
+    job: ExportJob, records: list[RawRecord], path: Path, report: Callable[[int], None]
+) -> None:
     tz = ZoneInfo(job.tz_name)
     if job.fmt is ExportFormat.JSON:
         with path.open("wb") as stream:
@@ -120,8 +121,7 @@ def run(job: ExportJob, pipe: Pipe) -> None:
     except AiokkError as error:
         pipe.send(("aiokk", error))
     except Exception:
-        import traceback
-
+        # The parent logs it with an error id; the worker has no user to tell.
         pipe.send(("crash", traceback.format_exc()))
     finally:
         pipe.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 
@@ -22,11 +22,8 @@ class Flow:
     dispatcher: Dispatcher
 
 
-# aiogram routers live at module level and attach to one dispatcher per process,
-# so every flow test shares one dispatcher (and one event loop).
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def flow(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Flow]:
-    tmp_path = tmp_path_factory.mktemp("flows")
+@pytest.fixture
+async def flow(tmp_path: Path) -> AsyncIterator[Flow]:
     fake = FakeTelegram()
     await fake.start()
     settings = Settings(
@@ -36,8 +33,13 @@ async def flow(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Flow]:
     )
     async with open_services(settings, demo_base_url=None) as services:
         bot = build_bot(settings)
+        dispatcher = build_dispatcher(services)
         try:
-            yield Flow(fake, bot, build_dispatcher(services))
+            yield Flow(fake, bot, dispatcher)
         finally:
             await bot.session.close()
+            # Routers live at module level and may belong to one dispatcher at a time;
+            # aiogram has no public way to detach them for the next test's dispatcher.
+            for router in dispatcher.sub_routers:
+                router._parent_router = None
     await fake.stop()

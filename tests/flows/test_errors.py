@@ -11,8 +11,6 @@ from aiogram.types import Update
 from tests.fake_telegram.errors import ApiError
 from tests.flows.conftest import Flow
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 async def test_unexpected_error_is_logged_with_an_id_and_reported(
     flow: Flow, caplog: pytest.LogCaptureFixture
