@@ -22,7 +22,7 @@ from bot.exports.service import ExportService
 from bot.messages import error_sentence, esc, show
 from bot.query.model import CallQuery, Period, PeriodKind
 from bot.reports.render import list_row, render_card, render_operator_card
-from bot.reports.stats import compute_stats_raw_async
+from bot.reports.stats import compute_stats_async
 from bot.services.calls import CallsPresenter, period_label
 from bot.texts import t
 from handlers.exporting import launch_export
@@ -241,10 +241,10 @@ async def _scorecard(
         )
         await _show(target, error_sentence(error, lang), retry)
         return
-    stats = await compute_stats_raw_async(result.records)
+    stats = await compute_stats_async(result.records)
     previous = None
     if result.previous is not None:
-        previous = await compute_stats_raw_async(result.previous)
+        previous = await compute_stats_async(result.previous)
     text = render_operator_card(
         lookup.name, stats, previous, period_label=period_label(query, lang), lang=lang
     )

@@ -75,29 +75,29 @@ def render_chart(job: ChartInput) -> bytes:
 def render_file(job: FileInput) -> bytes:
     """Worker side: the bad calls as XLSX or CSV bytes, through the calls feature's writers."""
     from bot.reports.export import (
-        max_criteria_raw,
+        max_criteria,
         stats_summary_rows,
-        write_csv_raw,
-        write_xlsx_raw,
+        write_csv,
+        write_xlsx,
     )
-    from bot.reports.stats import compute_stats_raw
+    from bot.reports.stats import compute_stats
 
     tz = ZoneInfo(job.tz_name)
-    criteria = max_criteria_raw(job.records)
+    criteria = max_criteria(job.records)
     if job.kind is Attachment.CSV:
         text = io.StringIO(newline="")
-        write_csv_raw(
+        write_csv(
             job.records, text, tz=tz, lang=job.lang, max_criteria=criteria, delimiter=job.delimiter
         )
         return text.getvalue().encode("utf-8")
     buffer = io.BytesIO()
-    write_xlsx_raw(
+    write_xlsx(
         job.records,
         buffer,
         tz=tz,
         lang=job.lang,
         max_criteria=criteria,
-        summary_rows=stats_summary_rows(compute_stats_raw(job.records), job.lang),
+        summary_rows=stats_summary_rows(compute_stats(job.records), job.lang),
     )
     return buffer.getvalue()
 

@@ -26,14 +26,14 @@ from bot.query.cache import ResultCache
 from bot.query.model import CallQuery
 from bot.query.service import CallService, ConnectionRef
 from bot.reports.export import (
-    max_criteria_raw,
+    max_criteria,
     package_for_upload,
     stats_summary_rows,
-    write_csv_raw,
+    write_csv,
     write_json,
-    write_xlsx_raw,
+    write_xlsx,
 )
-from bot.reports.stats import compute_stats_raw
+from bot.reports.stats import compute_stats
 
 
 class ExportFormat(StrEnum):
@@ -87,23 +87,23 @@ def write_file(
     # take longer than the whole rest of the export.
     if job.fmt is ExportFormat.CSV:
         with path.open("w", encoding="utf-8", newline="") as text:
-            write_csv_raw(
+            write_csv(
                 records,
                 text,
                 tz=tz,
                 lang=job.lang,
-                max_criteria=max_criteria_raw(records),
+                max_criteria=max_criteria(records),
                 delimiter=job.delimiter,
                 progress=report,
             )
         return
-    summary = stats_summary_rows(compute_stats_raw(records), job.lang)
-    write_xlsx_raw(
+    summary = stats_summary_rows(compute_stats(records), job.lang)
+    write_xlsx(
         records,
         path,
         tz=tz,
         lang=job.lang,
-        max_criteria=max_criteria_raw(records),
+        max_criteria=max_criteria(records),
         summary_rows=summary,
         progress=report,
     )

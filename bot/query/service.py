@@ -40,9 +40,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How many records to parse into models between two yields to the event loop.
-_PARSE_CHUNK = 200
-
 
 class ConnectionInfo(Protocol):
     """What the service needs to know about a connection (storage's Connection fits)."""
@@ -87,36 +84,13 @@ class QueryResult:
     fetched_at: datetime
     _models: dict[int, CallRecord | None] = field(default_factory=dict, init=False, repr=False)
     _index: dict[int, RawRecord] | None = field(default=None, init=False, repr=False)
-    _typed: list[CallRecord] | None = field(default=None, init=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.records)
 
-    def typed(self) -> list[CallRecord]:
-        """All records as models (built once); records that do not validate are skipped.
-
-        About 200 µs a record: for thousands of records prefer :meth:`typed_async`.
-        """
-        if self._typed is None:
-            self._typed = self._build(self.records)
-        return self._typed
-
-    async def typed_async(self) -> list[CallRecord]:
-        """Like :meth:`typed`, yielding to the event loop between chunks."""
-        if self._typed is None:
-            built: list[CallRecord] = []
-            for start in range(0, len(self.records), _PARSE_CHUNK):
-                built.extend(self._build(self.records[start : start + _PARSE_CHUNK]))
-                await asyncio.sleep(0)
-            self._typed = built
-        return self._typed
-
     def typed_range(self, start: int, stop: int) -> list[CallRecord]:
         """Models for one page of records only."""
         return self._build(self.records[start:stop])
-
-    def typed_previous(self) -> list[CallRecord]:
-        return self._build(self.previous or [])
 
     def find_raw(self, dialog_id: int) -> RawRecord | None:
         if self._index is None:

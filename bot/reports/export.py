@@ -101,45 +101,39 @@ def headers(lang: str, max_criteria: int) -> list[str]:
     return lead + criteria + tail
 
 
-def max_criteria_of(records: Iterable[CallRecord]) -> int:
-    """Highest criterion number present: the cheap first pass before an export."""
-    highest = 0
-    for record in records:
-        evaluation = record.evaluation
-        if evaluation is not None and evaluation.criteria:
-            highest = max(highest, evaluation.criteria[-1].number)
-    return highest
+def max_criteria(raw_records: Iterable[RawRecord]) -> int:
+    """Highest criterion number present: the cheap first pass before an export.
 
-
-def max_criteria_raw(raw_records: Iterable[RawRecord]) -> int:
-    """``max_criteria_of`` the records' models, read from the raw dicts."""
+    Records that would not validate do not count.
+    """
     highest = 0
     for raw in raw_records:
         if not is_plain(raw):
             record = validated(raw)
-            if record is not None:
-                highest = max(highest, max_criteria_of([record]))
+            evaluation = record.evaluation if record is not None else None
+            if evaluation is not None and evaluation.criteria:
+                highest = max(highest, evaluation.criteria[-1].number)
             continue
         call = raw.get("call")
         analytics = raw.get("analytics")
         if not isinstance(call, dict) or not isinstance(analytics, dict):
             continue
-        evaluation = analytics.get("evaluationCriteria")
-        if not isinstance(evaluation, dict) or _to_int(call.get("dialogId")) is None:
+        evaluation_block = analytics.get("evaluationCriteria")
+        if not isinstance(evaluation_block, dict) or _to_int(call.get("dialogId")) is None:
             continue
-        for key, value in evaluation.items():
+        for key, value in evaluation_block.items():
             if isinstance(value, dict) and (keys := criterion_keys(key)) is not None:
                 highest = max(highest, keys[0])
     return highest
 
 
-def row_values(
+def _model_row(
     record: CallRecord,
     tz: ZoneInfo,
     max_criteria: int,
     type_names: dict[int | None, str],
 ) -> list[Cell]:
-    """One call as typed cells; ``date`` is a naive local datetime (what Excel wants)."""
+    """``row_values`` of a record that only the model can read (see ``stats.is_plain``)."""
     call = record.call
     operator = record.operator
     analytics = record.analytics
@@ -191,22 +185,22 @@ def row_values(
     ]
 
 
-def row_values_raw(
+def row_values(
     raw: RawRecord,
     tz: ZoneInfo,
     max_criteria: int,
     type_names: dict[int | None, str],
 ) -> list[Cell] | None:
-    """``row_values`` of the record's model, read straight from the raw dict.
+    """One call as typed cells; ``date`` is a naive local datetime (what Excel wants).
 
-    ``None`` when the record would not validate. About ten times cheaper than
-    building the model: exports of tens of thousands of calls use this. Fields
-    are read with the models' own coercions; a record the raw reader cannot
-    follow (see ``stats.is_plain``) goes through the model.
+    ``None`` when the record would not validate as a ``CallRecord``. Fields are
+    read straight from the dict with the models' own coercions, about ten times
+    cheaper than building the model; a record the dict reader cannot follow
+    (see ``stats.is_plain``) goes through the model.
     """
     if not is_plain(raw):
         record = validated(raw)
-        return None if record is None else row_values(record, tz, max_criteria, type_names)
+        return None if record is None else _model_row(record, tz, max_criteria, type_names)
     call = raw.get("call")
     if not isinstance(call, dict):
         return None
@@ -314,7 +308,7 @@ def _type_names(lang: str) -> dict[int | None, str]:
 
 
 def write_xlsx(
-    records: Iterable[CallRecord],
+    raw_records: Iterable[RawRecord],
     path_or_buffer: str | Path | IO[bytes],
     *,
     tz: ZoneInfo,
@@ -325,58 +319,13 @@ def write_xlsx(
 ) -> int:
     """Write the calls sheet and a summary sheet; returns the number of calls written.
 
+    Records that would not validate are skipped (see ``row_values``).
     ``constant_memory`` keeps memory flat but requires rows in order, which is
     how they come. Formats are created once, never per row.
     """
-    type_names = _type_names(lang)
-    rows = (row_values(record, tz, max_criteria, type_names) for record in records)
-    return _write_xlsx_rows(rows, path_or_buffer, lang, max_criteria, summary_rows, progress)
-
-
-def write_xlsx_raw(
-    raw_records: Iterable[RawRecord],
-    path_or_buffer: str | Path | IO[bytes],
-    *,
-    tz: ZoneInfo,
-    lang: str,
-    max_criteria: int,
-    summary_rows: list[tuple[str, str | float | int]],
-    progress: Progress | None = None,
-) -> int:
-    """``write_xlsx`` from raw records (see ``row_values_raw``); records that would
-    not validate are skipped. Returns the number of calls written."""
-    return _write_xlsx_rows(
-        _raw_rows(raw_records, tz, max_criteria, _type_names(lang)),
-        path_or_buffer,
-        lang,
-        max_criteria,
-        summary_rows,
-        progress,
-    )
-
-
-def _raw_rows(
-    raw_records: Iterable[RawRecord],
-    tz: ZoneInfo,
-    max_criteria: int,
-    type_names: dict[int | None, str],
-) -> Iterator[list[Cell]]:
-    for raw in raw_records:
-        row = row_values_raw(raw, tz, max_criteria, type_names)
-        if row is not None:
-            yield row
-
-
-def _write_xlsx_rows(
-    rows: Iterable[list[Cell]],
-    path_or_buffer: str | Path | IO[bytes],
-    lang: str,
-    max_criteria: int,
-    summary_rows: list[tuple[str, str | float | int]],
-    progress: Progress | None,
-) -> int:
     import xlsxwriter
 
+    rows = _rows(raw_records, tz, max_criteria, _type_names(lang))
     target = str(path_or_buffer) if isinstance(path_or_buffer, Path) else path_or_buffer
     workbook = xlsxwriter.Workbook(
         target,
@@ -398,6 +347,18 @@ def _write_xlsx_rows(
     if progress is not None:
         progress(written)
     return written
+
+
+def _rows(
+    raw_records: Iterable[RawRecord],
+    tz: ZoneInfo,
+    max_criteria: int,
+    type_names: dict[int | None, str],
+) -> Iterator[list[Cell]]:
+    for raw in raw_records:
+        row = row_values(raw, tz, max_criteria, type_names)
+        if row is not None:
+            yield row
 
 
 def _fill_workbook(
@@ -508,7 +469,7 @@ def _csv_cell(value: Cell, decimal_comma: bool) -> str | int:
 
 
 def write_csv(
-    records: Iterable[CallRecord],
+    raw_records: Iterable[RawRecord],
     stream: TextIO,
     *,
     tz: ZoneInfo,
@@ -519,39 +480,12 @@ def write_csv(
 ) -> int:
     """Write a CSV that Excel opens correctly; returns the number of calls written.
 
-    The function writes the UTF-8 byte-order mark itself, so open ``stream`` with
+    Records that would not validate are skipped (see ``row_values``). The
+    function writes the UTF-8 byte-order mark itself, so open ``stream`` with
     ``encoding="utf-8"`` (not ``utf-8-sig``) and ``newline=""``. With the default
     ``;`` delimiter decimals use a comma, as Russian-locale Excel expects.
     """
-    type_names = _type_names(lang)
-    rows = (row_values(record, tz, max_criteria, type_names) for record in records)
-    return _write_csv_rows(rows, stream, lang, max_criteria, delimiter, progress)
-
-
-def write_csv_raw(
-    raw_records: Iterable[RawRecord],
-    stream: TextIO,
-    *,
-    tz: ZoneInfo,
-    lang: str,
-    max_criteria: int,
-    delimiter: str = ";",
-    progress: Progress | None = None,
-) -> int:
-    """``write_csv`` from raw records (see ``row_values_raw``); records that would
-    not validate are skipped. Returns the number of calls written."""
-    rows = _raw_rows(raw_records, tz, max_criteria, _type_names(lang))
-    return _write_csv_rows(rows, stream, lang, max_criteria, delimiter, progress)
-
-
-def _write_csv_rows(
-    rows: Iterable[list[Cell]],
-    stream: TextIO,
-    lang: str,
-    max_criteria: int,
-    delimiter: str,
-    progress: Progress | None,
-) -> int:
+    rows = _rows(raw_records, tz, max_criteria, _type_names(lang))
     stream.write("\ufeff")
     writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(headers(lang, max_criteria))

@@ -26,7 +26,7 @@ from bot.reports.render import (
     render_summary,
     worst_call_label,
 )
-from bot.reports.stats import CallStats, compute_stats_raw_async
+from bot.reports.stats import CallStats, compute_stats_async
 from bot.texts import t
 from storage import CatalogRepo
 
@@ -127,11 +127,11 @@ class CallsPresenter:
         refresh: bool = False,
     ) -> SummaryView:
         result = await self.fetch(conn, query, tz, refresh=refresh)
-        stats = await compute_stats_raw_async(result.records)
+        stats = await compute_stats_async(result.records)
         previous: CallStats | None = None
         previous_text: str | None = None
         if result.previous is not None and result.previous_window is not None:
-            previous = await compute_stats_raw_async(result.previous)
+            previous = await compute_stats_async(result.previous)
             previous_text = previous_period_label(_days(result.previous_window), lang)
         title = esc(await self.title(conn, query, lang))
         text = render_summary(

@@ -18,7 +18,7 @@ import pytest
 from bot.reports.export import (
     export_filename,
     headers,
-    max_criteria_of,
+    max_criteria,
     package_for_upload,
     slugify,
     stats_summary_rows,
@@ -27,7 +27,7 @@ from bot.reports.export import (
     write_xlsx,
 )
 from bot.reports.stats import compute_stats
-from tests.unit.test_reports_stats import fixture_raws, make_raw, parse
+from tests.unit.test_reports_stats import fixture_raws, make_raw
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 
@@ -52,14 +52,13 @@ def export_raws() -> list[dict[str, Any]]:
 def csv_rows(
     raws: list[dict[str, Any]], progress: list[int] | None = None
 ) -> tuple[str, list[list[str]]]:
-    records = parse(raws)
     buffer = io.StringIO(newline="")
     written = write_csv(
-        records,
+        raws,
         buffer,
         tz=MOSCOW,
         lang="ru",
-        max_criteria=max_criteria_of(records),
+        max_criteria=max_criteria(raws),
         progress=progress.append if progress is not None else None,
     )
     assert written == len(raws)
@@ -113,15 +112,14 @@ def test_csv_progress_callback() -> None:
 
 def test_xlsx_opens_with_typed_cells(tmp_path: Path) -> None:
     raws = export_raws()
-    records = parse(raws)
-    stats = compute_stats(records)
+    stats = compute_stats(raws)
     path = tmp_path / "calls.xlsx"
     written = write_xlsx(
-        records,
+        raws,
         path,
         tz=MOSCOW,
         lang="ru",
-        max_criteria=max_criteria_of(records),
+        max_criteria=max_criteria(raws),
         summary_rows=stats_summary_rows(stats, "ru"),
     )
     assert written == len(raws)
@@ -159,9 +157,15 @@ def test_xlsx_opens_with_typed_cells(tmp_path: Path) -> None:
 
 
 def test_xlsx_to_buffer_in_english() -> None:
-    records = parse([make_raw(1, rating=9)])
     buffer = io.BytesIO()
-    write_xlsx(records, buffer, tz=MOSCOW, lang="en", max_criteria=0, summary_rows=[("Calls", 1)])
+    write_xlsx(
+        [make_raw(1, rating=9)],
+        buffer,
+        tz=MOSCOW,
+        lang="en",
+        max_criteria=0,
+        summary_rows=[("Calls", 1)],
+    )
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     assert book.sheetnames == ["Calls", "Summary"]
     assert book["Calls"]["A1"].value == "Call ID"

@@ -1,38 +1,42 @@
-"""The raw-record fast paths give exactly what the model paths give.
+"""Statistics and exports read raw record dicts the way the models would.
 
-``compute_stats_raw``, ``row_values_raw`` and the raw writers skip building
-``CallRecord`` models; these tests hold them to the models' results on the
-sandbox's realistic data and on deliberately messy records.
+``compute_stats``, ``row_values`` and the writers never build a ``CallRecord``
+for an ordinary record; these tests check their results on the sandbox's
+realistic data and on deliberately messy records (bad types, broken blocks,
+model-only field names) against figures worked out from each record's model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import random
-import zipfile
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 
 from bot.aiokk.models import CallRecord
 from bot.reports.export import (
+    _LEAD_COLUMNS,
+    _TAIL_COLUMNS,
     _type_names,
-    max_criteria_of,
-    max_criteria_raw,
+    headers,
+    max_criteria,
     row_values,
-    row_values_raw,
     write_csv,
-    write_csv_raw,
     write_xlsx,
-    write_xlsx_raw,
 )
 from bot.reports.stats import (
+    LOW_RATING,
+    LOW_SCORE,
+    CallStats,
     compute_stats,
-    compute_stats_raw,
-    compute_stats_raw_async,
+    compute_stats_async,
     is_plain,
     validated,
 )
@@ -202,27 +206,88 @@ def raws(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
 # --- stats -------------------------------------------------------------------------
 
 
+def figures(stats: CallStats) -> dict[str, Any]:
+    """The countable part of ``stats``, rounded where sums may differ in the last bit."""
+    return {
+        "total": stats.total,
+        "by_type": dict(stats.by_type),
+        "total_duration": stats.total_duration,
+        "rated": stats.rated,
+        "low_rated": stats.low_rated,
+        "avg_rating": stats.avg_rating,
+        "scored": stats.scored,
+        "low_scored": stats.low_scored,
+        "avg_score": None if stats.avg_score is None else round(stats.avg_score, 9),
+        "signals": dict(stats.signals),
+        "operators": {op.name: op.calls for op in stats.operators},
+        "criteria": {
+            number: (c.count, round(c.avg_mark, 9)) for number, c in stats.criteria.items()
+        },
+    }
+
+
+def expected_figures(models: list[CallRecord]) -> dict[str, Any]:
+    """``figures`` worked out directly from the models of the records that validate."""
+    types = Counter(m.call.call_type for m in models if m.call.call_type in (1, 2, 3, 4))
+    durations = [m.call.duration_sec for m in models if m.call.duration_sec is not None]
+    ratings = [m.loyalty for m in models if m.loyalty is not None]
+    scores = [m.score for m in models if m.score is not None]
+    signals: Counter[str] = Counter()
+    operators: Counter[str] = Counter()
+    marks: dict[int, list[float]] = {}
+    for model in models:
+        signals.update(set(model.signal_words))
+        name = (model.operator_name or "").strip()
+        if name:
+            operators[name] += 1
+        evaluation = model.evaluation
+        for criterion in evaluation.criteria if evaluation else []:
+            if criterion.mark is not None:
+                marks.setdefault(criterion.number, []).append(criterion.mark)
+    return {
+        "total": len(models),
+        "by_type": {call_type: types[call_type] for call_type in (1, 2, 3, 4)},
+        "total_duration": sum(durations),
+        "rated": len(ratings),
+        "low_rated": sum(1 for rating in ratings if rating <= LOW_RATING),
+        "avg_rating": sum(ratings) / len(ratings) if ratings else None,
+        "scored": len(scores),
+        "low_scored": sum(1 for score in scores if score < LOW_SCORE),
+        "avg_score": round(sum(scores) / len(scores), 9) if scores else None,
+        "signals": dict(signals),
+        "operators": dict(operators),
+        "criteria": {
+            number: (len(values), round(sum(values) / len(values), 9))
+            for number, values in sorted(marks.items())
+        },
+    }
+
+
 def test_messy_data_exercises_every_path() -> None:
     raws = messy_raws(1)
     models = models_of(raws)
     assert 0 < len(models) < len(raws)  # some records do not validate
     assert any(not is_plain(raw) for raw in raws)
-    assert compute_stats(models).criteria  # criteria survive the noise
+    stats = compute_stats(raws)
+    assert stats.total == len(models)
+    assert stats.criteria and stats.signals and stats.operators  # they survive the noise
 
 
-def test_stats_from_raw_equal_stats_from_models(raws: list[dict[str, Any]]) -> None:
-    expected = compute_stats(models_of(raws))
-    assert compute_stats_raw(raws) == expected
-    assert compute_stats_raw(iter(raws), min_operator_calls=1) == compute_stats(
-        models_of(raws), min_operator_calls=1
+def test_stats_match_the_models(raws: list[dict[str, Any]]) -> None:
+    models = models_of(raws)
+    stats = compute_stats(raws)
+    assert figures(stats) == expected_figures(models)
+    assert {call.dialog_id for call in stats.worst_calls} <= {m.dialog_id for m in models}
+    assert len(stats.worst_calls) == min(5, len(models))
+
+
+def test_stats_consume_any_iterable_once(raws: list[dict[str, Any]]) -> None:
+    assert compute_stats(iter(raws), min_operator_calls=1) == compute_stats(
+        raws, min_operator_calls=1
     )
 
 
-def test_stats_from_raw_of_nothing() -> None:
-    assert compute_stats_raw([]) == compute_stats([])
-
-
-async def test_async_stats_from_raw_equal_and_yield(raws: list[dict[str, Any]]) -> None:
+async def test_async_stats_equal_and_yield(raws: list[dict[str, Any]]) -> None:
     switches = 0
 
     async def count_switches() -> None:
@@ -234,86 +299,128 @@ async def test_async_stats_from_raw_equal_and_yield(raws: list[dict[str, Any]]) 
     counter = asyncio.create_task(count_switches())
     await asyncio.sleep(0)  # let the counter start
     before = switches
-    stats = await compute_stats_raw_async(raws, chunk=50)
+    stats = await compute_stats_async(raws, chunk=50)
     yielded = switches - before
     counter.cancel()
-    assert stats == compute_stats(models_of(raws))
+    assert stats == compute_stats(raws)
     assert yielded >= len(raws) // 50  # other tasks ran while it counted
 
 
 async def test_async_stats_reject_an_empty_chunk() -> None:
     with pytest.raises(ValueError, match="chunk"):
-        await compute_stats_raw_async([], chunk=0)
+        await compute_stats_async([], chunk=0)
 
 
 def test_model_only_field_names_go_through_the_model() -> None:
     raw = fixture_raws()[0]
-    raw["call"]["call_type"] = raw["call"].pop("callType")
+    del raw["call"]["callType"]
     raw["call"]["call_type"] = 4
     assert not is_plain(raw)
-    stats = compute_stats_raw([raw])
+    stats = compute_stats([raw])
+    assert stats.total == 1
     assert stats.by_type[4] == 1  # what the model reads from the snake_case name
-    assert stats == compute_stats(models_of([raw]))
+    assert stats.avg_score == 30.0
 
 
 # --- rows and files ----------------------------------------------------------------
 
-
-def test_criteria_count_from_raw(raws: list[dict[str, Any]]) -> None:
-    assert max_criteria_raw(raws) == max_criteria_of(models_of(raws))
-    assert max_criteria_raw([]) == 0
+_KEYS = [*_LEAD_COLUMNS, *_TAIL_COLUMNS]
 
 
-def test_rows_from_raw_equal_rows_from_models(raws: list[dict[str, Any]]) -> None:
+def _row_fields(row: list[Any], width: int) -> tuple[dict[str, Any], list[Any]]:
+    """The named columns of ``row`` and its criteria marks."""
+    lead = len(_LEAD_COLUMNS)
+    named = dict(zip(_KEYS, [*row[:lead], *row[lead + width :]], strict=True))
+    return named, row[lead : lead + width]
+
+
+def test_criteria_count(raws: list[dict[str, Any]]) -> None:
+    numbers = [
+        model.evaluation.criteria[-1].number
+        for model in models_of(raws)
+        if model.evaluation is not None and model.evaluation.criteria
+    ]
+    assert max_criteria(raws) == max(numbers, default=0)
+    assert max_criteria([]) == 0
+
+
+def test_rows_read_what_the_models_read(raws: list[dict[str, Any]]) -> None:
     names = _type_names("ru")
-    width = max_criteria_of(models_of(raws))
+    width = max_criteria(raws)
     for raw in raws:
         record = validated(raw)
-        expected = None if record is None else row_values(record, ALMATY, width, names)
-        assert row_values_raw(raw, ALMATY, width, names) == expected
+        row = row_values(raw, ALMATY, width, names)
+        if record is None:
+            assert row is None
+            continue
+        assert row is not None and len(row) == len(_KEYS) + width
+        assert all(
+            value is None or type(value) in (str, int, float, datetime) for value in row
+        )  # no bools, lists or dicts leak into a cell
+        named, marks = _row_fields(row, width)
+        assert named["dialog_id"] == record.dialog_id
+        moment = record.call.date or record.call.created_at
+        if moment is None:
+            assert named["date"] is None
+        else:
+            local = moment if moment.tzinfo is None else moment.astimezone(ALMATY)
+            assert named["date"] == local.replace(tzinfo=None)
+        assert named["duration"] == record.call.duration_sec
+        assert named["operator"] == record.operator_name
+        assert named["rating"] == record.loyalty
+        score = record.score
+        assert named["score"] == (None if score is None else pytest.approx(round(score, 2)))
+        expected_marks: list[Any] = [None] * width
+        for criterion in record.evaluation.criteria if record.evaluation else []:
+            if criterion.mark is not None and 1 <= criterion.number <= width:
+                expected_marks[criterion.number - 1] = criterion.mark
+        assert marks == expected_marks
+        words = record.signal_words
+        assert named["signals"] == (", ".join(words) if words else None)
+        assert named["summary"] == record.summary
 
 
-def test_csv_from_raw_is_byte_identical(raws: list[dict[str, Any]]) -> None:
+def test_csv_of_messy_records(raws: list[dict[str, Any]]) -> None:
     models = models_of(raws)
-    width = max_criteria_of(models)
-    expected = io.StringIO(newline="")
-    actual = io.StringIO(newline="")
+    width = max_criteria(raws)
+    buffer = io.StringIO(newline="")
     progress: list[int] = []
-    count = write_csv(models, expected, tz=ALMATY, lang="en", max_criteria=width, delimiter=",")
-    written = write_csv_raw(
+    written = write_csv(
         raws,
-        actual,
+        buffer,
         tz=ALMATY,
         lang="en",
         max_criteria=width,
         delimiter=",",
         progress=progress.append,
     )
-    assert written == count == len(models)
-    assert progress[-1] == count
-    assert actual.getvalue() == expected.getvalue()
+    assert written == len(models)
+    assert progress[-1] == written
+    text = buffer.getvalue()
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert rows[0] == headers("en", width)
+    assert len(rows) == 1 + len(models)
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert [row[0] for row in rows[1:]] == [str(model.dialog_id) for model in models]
 
 
-def _sheets(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {
-            name: archive.read(name)
-            for name in archive.namelist()
-            if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"
-        }
-
-
-def test_xlsx_from_raw_has_identical_sheets(raws: list[dict[str, Any]]) -> None:
+def test_xlsx_of_messy_records(raws: list[dict[str, Any]]) -> None:
     models = models_of(raws)
-    width = max_criteria_of(models)
-    summary = [("Total", len(models)), ("Note", "raw")]
-    expected = io.BytesIO()
-    actual = io.BytesIO()
-    count = write_xlsx(
-        models, expected, tz=ALMATY, lang="ru", max_criteria=width, summary_rows=summary
+    width = max_criteria(raws)
+    buffer = io.BytesIO()
+    written = write_xlsx(
+        raws,
+        buffer,
+        tz=ALMATY,
+        lang="ru",
+        max_criteria=width,
+        summary_rows=[("Total", len(models)), ("Note", "raw")],
     )
-    written = write_xlsx_raw(
-        raws, actual, tz=ALMATY, lang="ru", max_criteria=width, summary_rows=summary
-    )
-    assert written == count == len(models)
-    assert _sheets(actual.getvalue()) == _sheets(expected.getvalue())
+    assert written == len(models)
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert list(rows[0]) == headers("ru", width)
+    assert [row[0] for row in rows[1:]] == [model.dialog_id for model in models]
+    summary = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
+    assert summary == [("Total", len(models)), ("Note", "raw")]

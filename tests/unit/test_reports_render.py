@@ -19,7 +19,7 @@ from bot.reports.render import (
     worst_call_label,
 )
 from bot.reports.stats import compute_stats
-from tests.unit.test_reports_stats import fixture_raws, make_raw, parse
+from tests.unit.test_reports_stats import fixture_raws, make_raw
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 ALLOWED_TAGS = {"b", "i", "code"}
@@ -62,7 +62,7 @@ def plain(text: str) -> str:
 
 
 def test_summary_contents_in_russian() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     text = render_summary(stats, title="Отдел продаж · 7 дней", lang="ru", previous=None)
     assert_telegram_html(text)
     assert "Отдел продаж · 7 дней" in text
@@ -78,8 +78,8 @@ def test_summary_contents_in_russian() -> None:
 
 
 def test_summary_comparison_arrows_both_languages() -> None:
-    current = compute_stats(parse(fixture_raws()))  # 7 calls
-    fewer = compute_stats(parse(fixture_raws()[:4]))  # 4 calls
+    current = compute_stats(fixture_raws())  # 7 calls
+    fewer = compute_stats(fixture_raws()[:4])  # 4 calls
     up = render_summary(
         current,
         title="x",
@@ -120,7 +120,7 @@ def test_summary_stays_short_and_escaped_with_hostile_data() -> None:
                     signals=", ".join(f"<script>сигнал {n} {'x' * 300}" for n in range(10)),
                 )
             )
-    stats = compute_stats(parse(raws))
+    stats = compute_stats(raws)
     title = html.escape("<b>Отдел</b> & " * 100)
     text = render_summary(stats, title=title, lang="ru", previous=stats, previous_label="<x>")
     assert_telegram_html(text)
@@ -155,7 +155,7 @@ def test_list_row_and_page() -> None:
 
 
 def test_worst_call_label() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     label = worst_call_label(stats.worst_calls[0], MOSCOW, "ru")
     assert label.startswith("⭐1")
     assert "Иван И." in label and "10:06" in label
@@ -230,8 +230,8 @@ def test_operator_card() -> None:
     raws = [
         r for r in fixture_raws() if r.get("operator", {}).get("fullName") == "Айгерим Нурланова"
     ]
-    stats = compute_stats(parse(raws))
-    previous = compute_stats(parse(raws[:1]))
+    stats = compute_stats(raws)
+    previous = compute_stats(raws[:1])
     text = render_operator_card(
         "Айгерим <Нурланова>", stats, previous, period_label="7 дней", lang="ru"
     )
@@ -249,7 +249,7 @@ def test_operator_card() -> None:
 def test_operator_card_limit_with_huge_descriptions() -> None:
     criteria = {n: (1, "<b>" + "long " * 2000) for n in range(1, 4)}
     raws = [make_raw(n, grade=(1, 100), criteria=criteria, signals="x" * 5000) for n in range(3)]
-    stats = compute_stats(parse(raws))
+    stats = compute_stats(raws)
     text = render_operator_card("A" * 500, stats, None, period_label="p" * 500, lang="ru")
     assert_telegram_html(text)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from bot.aiokk.models import CallRecord
 from bot.reports.stats import compute_stats
 
 
@@ -88,10 +87,6 @@ def make_raw(
     return raw
 
 
-def parse(raws: list[dict[str, Any]]) -> list[CallRecord]:
-    return [CallRecord.model_validate(raw) for raw in raws]
-
-
 AIGERIM = "Айгерим Нурланова"
 IVAN = "Иван Иванович"
 
@@ -142,7 +137,7 @@ def fixture_raws() -> list[dict[str, Any]]:
 
 
 def test_totals_types_and_durations() -> None:
-    stats = compute_stats(iter(parse(fixture_raws())))
+    stats = compute_stats(iter(fixture_raws()))
     assert stats.total == 7
     assert dict(stats.by_type) == {1: 2, 2: 2, 3: 1, 4: 1}
     assert stats.total_duration == 330
@@ -150,7 +145,7 @@ def test_totals_types_and_durations() -> None:
 
 
 def test_ratings_and_scores() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     assert stats.rated == 5
     assert stats.avg_rating == pytest.approx(4.8)
     assert stats.low_rated == 3
@@ -163,13 +158,13 @@ def test_ratings_and_scores() -> None:
 
 
 def test_signals_counted_per_call() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     assert stats.signals == {"дорого": 3, "блин": 1, "скидка": 1}
     assert stats.top_signals[0] == ("дорого", 3)
 
 
 def test_per_operator_aggregates_and_ranking() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     by_name = {op.name: op for op in stats.operators}
     assert set(by_name) == {AIGERIM, IVAN}
     aigerim, ivan = by_name[AIGERIM], by_name[IVAN]
@@ -184,7 +179,7 @@ def test_per_operator_aggregates_and_ranking() -> None:
 
 
 def test_operators_below_min_calls_are_not_ranked() -> None:
-    stats = compute_stats(parse(fixture_raws()), min_operator_calls=4)
+    stats = compute_stats(fixture_raws(), min_operator_calls=4)
     assert stats.best_operators == ()
     assert stats.worst_operators == ()
     assert len(stats.operators) == 2
@@ -204,13 +199,13 @@ def test_best_and_worst_three_with_many_operators() -> None:
             )
     # Perfect score but only two calls: not ranked.
     raws += [make_raw(900 + n, operator="Rookie", grade=(100, 100)) for n in range(2)]
-    stats = compute_stats(parse(raws))
+    stats = compute_stats(raws)
     assert [op.name for op in stats.best_operators] == ["Operator 7", "Operator 6", "Operator 5"]
     assert [op.name for op in stats.worst_operators] == ["Operator 0", "Operator 1", "Operator 2"]
 
 
 def test_worst_calls_order() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     assert [call.dialog_id for call in stats.worst_calls] == [6, 1, 4, 2, 5]
     first = stats.worst_calls[0]
     assert (first.rating, first.operator) == (1, IVAN)
@@ -220,12 +215,12 @@ def test_worst_calls_order() -> None:
 
 def test_unrated_calls_come_last_in_worst_calls() -> None:
     raws = [make_raw(1, grade=(5, 100)), make_raw(2, rating=9, grade=(90, 100))]
-    stats = compute_stats(parse(raws))
+    stats = compute_stats(raws)
     assert [call.dialog_id for call in stats.worst_calls] == [2, 1]
 
 
 def test_criteria_averages_and_weakest() -> None:
-    stats = compute_stats(parse(fixture_raws()))
+    stats = compute_stats(fixture_raws())
     assert set(stats.criteria) == {1, 2}
     first, second = stats.criteria[1], stats.criteria[2]
     assert first.avg_mark == pytest.approx(4.0)
