@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import (
@@ -22,6 +23,7 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
+from aiogram.methods.base import Response, TelegramType
 
 from bot.pacing import (
     ChatKey,
@@ -450,12 +452,54 @@ async def send_burst(client: Bot, chats: Iterable[int], per_chat: int) -> list[o
     return await asyncio.gather(*sends, return_exceptions=True)
 
 
+class LockstepTime:
+    """Virtual time for a paced bot over real HTTP.
+
+    It moves only when the pacer sleeps and no request is in flight, so the server receives
+    every request at the very instant the pacer granted it, however slow the machine is: the
+    test checks the pacing, not the scheduler's jitter.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        # Let the requests just granted start (and register as in flight) first.
+        for _ in range(3):
+            await asyncio.sleep(0)
+        while self.in_flight:
+            await self._idle.wait()
+        self.now += max(delay, 0.0)
+
+    async def track(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Request middleware inside the pacer: counts requests between grant and response."""
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            return await make_request(bot, method)
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+
 async def test_http_burst_to_four_chats_gets_no_429_with_enforced_limits() -> None:
-    # Real time: sped up, a little network jitter on a busy machine would look like a burst.
-    speed = ScaledTime(1)
-    fake = await started(FakeTelegram(enforce_limits=True, clock=speed.clock))
+    lockstep = LockstepTime()
+    fake = await started(FakeTelegram(enforce_limits=True, clock=lockstep.clock))
     chats = [*USERS, GROUP_ID]
-    client = http_bot(fake, PacingMiddleware(clock=speed.clock, sleep=speed.sleep))
+    client = http_bot(fake, PacingMiddleware(clock=lockstep.clock, sleep=lockstep.sleep))
+    client.session.middleware(lockstep.track)
     try:
         results = await send_burst(client, chats, per_chat=6)
         assert not [r for r in results if isinstance(r, BaseException)]
@@ -463,6 +507,7 @@ async def test_http_burst_to_four_chats_gets_no_429_with_enforced_limits() -> No
         for chat_id in chats:
             texts = {m["text"] for m in fake.messages(chat_id)}
             assert texts == {f"{chat_id} #{n}" for n in range(6)}
+        assert lockstep.now >= 3  # six messages to one chat: a burst of 3, then about 1 a second
     finally:
         await client.session.close()
         await fake.stop()
@@ -470,7 +515,8 @@ async def test_http_burst_to_four_chats_gets_no_429_with_enforced_limits() -> No
 
 async def test_http_same_burst_without_pacing_is_throttled() -> None:
     # The control for the test above: the fake does enforce the limits.
-    fake = await started(FakeTelegram(enforce_limits=True))
+    # A frozen clock: however slow the machine, the burst arrives within one instant.
+    fake = await started(FakeTelegram(enforce_limits=True, clock=lambda: 0.0))
     client = http_bot(fake, None)
     try:
         results = await send_burst(client, [*USERS, GROUP_ID], per_chat=6)
