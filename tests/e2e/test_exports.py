@@ -12,6 +12,7 @@ import io
 import json
 from datetime import timedelta
 
+import httpx
 import openpyxl
 
 from tests.e2e.conftest import Sandbox, StartBot
@@ -143,7 +144,15 @@ async def test_excel_csv_and_json_hold_exactly_the_selected_calls(
         assert sorted(exported, key=dialog_id) == sorted(expected, key=dialog_id)
         await gone(user, status.result["message_id"])
 
+    # Each export's fetch takes a few seconds, so the bot's answer to /start can only come
+    # first because the export does not hold the bot up, not because the file was slow.
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as client:
+        fault = {"kind": "delay", "seconds": 4, "count": 3}
+        (await client.post("/_sandbox/faults", json=fault)).raise_for_status()
     await asyncio.gather(
         excel(users[0], screens[0]), csv_file(users[1], screens[1]), json_file(users[2], screens[2])
     )
+    async with httpx.AsyncClient(base_url=sandbox.base_url) as client:
+        pending = (await client.get("/_sandbox/faults")).json()["pending"]
+    assert pending == [], "the exports' fetches were the slow ones"
     assert_all_calls_ok(fake_telegram, mark)
