@@ -238,8 +238,9 @@ def _export_job(base_url: str, fmt: str, directory: Path) -> Any:
 
 async def step_export(base_url: str, timings: Timings, fmt: str) -> Figures:
     """What the export worker process does, minus the pipe: fetch, filter, write."""
-    from bot.exports.job import fetch_records, write_file
+    from bot.exports.job import fetch_records, tune_process, write_file
 
+    tune_process()
     with tempfile.TemporaryDirectory(prefix="bench-export-") as folder:
         job = _export_job(base_url, fmt, Path(folder))
         path = Path(folder) / job.filename
