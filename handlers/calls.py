@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 router = Router(name="calls")
 
 
-
 FIELDS = ("d", "o", "t", "q", "l", "s")
 CHOICES_PER_PAGE = 8
 TEXT_LIMIT = 100

@@ -255,6 +255,13 @@ class DigestRepo:
             await self._db.execute("DELETE FROM digest_subscriptions WHERE id = ?", (sub_id,)) > 0
         )
 
+    async def any_scheduled(self) -> bool:
+        """Whether any subscription is active and will run."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM digest_subscriptions WHERE paused = 0 AND next_run IS NOT NULL LIMIT 1"
+        )
+        return row is not None
+
     async def due_ids(self, now: datetime, limit: int = 10_000) -> list[int]:
         rows = await self._db.fetch_all(
             "SELECT id FROM digest_subscriptions WHERE paused = 0 AND next_run IS NOT NULL"

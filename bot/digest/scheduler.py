@@ -120,9 +120,18 @@ class DigestScheduler:
         scheduler.start()
         self._scheduler = scheduler
         self._install_signal()
-        # Worker processes take seconds to start: not at 09:00, and not blocking polling.
-        self._warm_up = asyncio.get_running_loop().create_task(self._warm_artifacts())
         log.info("digest scheduler started (instance %s)", self._claimer.owner)
+
+    async def _warm_artifacts_if_needed(self) -> None:
+        """Start the chart and file workers once some subscription is active.
+
+        They take seconds to start, so not at 09:00 and not blocking polling; and they hold
+        about 100 MiB each, so not in a bot where nobody has subscribed (a tick within a
+        minute of the first subscription starts them).
+        """
+        if self._warm_up is not None or not await self._repo.any_scheduled():
+            return
+        self._warm_up = asyncio.get_running_loop().create_task(self._warm_artifacts())
 
     async def _warm_artifacts(self) -> None:
         try:
@@ -190,6 +199,7 @@ class DigestScheduler:
         bot = bot or self._bot
         if bot is None:
             raise RuntimeError("the digest scheduler has no bot: call start() or pass one")
+        await self._warm_artifacts_if_needed()
         report = TickReport()
         missed_before = self._claimer.missed
         sub_ids, runs = await self._claimer.due()

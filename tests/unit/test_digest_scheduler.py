@@ -3,6 +3,7 @@ blocked chats, previews and handled marks. The clock is frozen; nothing sleeps."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
@@ -15,6 +16,7 @@ import openpyxl
 import pytest
 
 from bot.aiokk.errors import NotPaid, Unavailable
+from bot.digest.artifacts import InlineArtifacts
 from bot.digest.callbacks import CallAction, DigestCallCb
 from bot.digest.claims import LEASE
 from bot.digest.model import Attachment, PauseReason
@@ -37,6 +39,38 @@ def bot_messages(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
 
 def visible(message: dict[str, Any]) -> str:
     return str(message.get("text") or message.get("caption") or "")
+
+
+class CountingArtifacts(InlineArtifacts):
+    """In-process artifacts that count how often the worker processes would be started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warm_ups = 0
+
+    async def warm_up(self) -> None:
+        self.warm_ups += 1
+
+
+async def test_render_workers_start_only_once_a_subscription_is_active(tmp_path: Path) -> None:
+    artifacts = CountingArtifacts()
+    world = await make_world(tmp_path, artifacts=artifacts)
+    try:
+        await world.scheduler.tick(world.bot)
+        await asyncio.sleep(0)
+        assert artifacts.warm_ups == 0, "nobody subscribed: no worker processes"
+        sub = await world.subscribe()
+        await world.repo.save(sub.with_(paused=True), world.clock())
+        await world.scheduler.tick(world.bot)
+        await asyncio.sleep(0)
+        assert artifacts.warm_ups == 0, "a paused subscription does not need them"
+        await world.repo.save(sub.with_(paused=False), world.clock())
+        for _ in range(3):
+            await world.scheduler.tick(world.bot)
+            await asyncio.sleep(0)
+        assert artifacts.warm_ups == 1
+    finally:
+        await world.close()
 
 
 async def test_due_digest_is_sent_once_with_open_and_handled_buttons(world: World) -> None:

@@ -20,7 +20,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.aiokk import raw
-from bot.digest.artifacts import InlineArtifacts
+from bot.digest.artifacts import Artifacts, InlineArtifacts
 from bot.digest.claims import Claimer
 from bot.digest.clock import FrozenClock
 from bot.digest.model import Schedule, Subscription
@@ -211,6 +211,7 @@ def build_parts(
     connections: StubConnections,
     *,
     owner: str = "test-a",
+    artifacts: Artifacts | None = None,
 ) -> tuple[DigestRepo, DigestRunner, Claimer, DigestScheduler, DigestService]:
     repo = DigestRepo(db)
     chats = ChatRepo(db)
@@ -220,7 +221,7 @@ def build_parts(
         connections=connections,
         chats=chats,
         names=None,
-        artifacts=InlineArtifacts(),
+        artifacts=artifacts or InlineArtifacts(),
         clock=clock,
     )
     claimer = Claimer(repo, clock, owner=owner)
@@ -236,13 +237,17 @@ def build_parts(
     return repo, runner, claimer, scheduler, service
 
 
-async def make_world(tmp_path: Path, *, start: datetime | None = None) -> World:
+async def make_world(
+    tmp_path: Path, *, start: datetime | None = None, artifacts: Artifacts | None = None
+) -> World:
     db = await Database.open(tmp_path / "bot.sqlite3")
     clock = FrozenClock(start or almaty(2025, 11, 20, 18, 0))
     calls = StubCalls(day_records(), clock)
     connections = StubConnections()
     connections.connect(OWNER)
-    repo, runner, claimer, scheduler, service = build_parts(db, clock, calls, connections)
+    repo, runner, claimer, scheduler, service = build_parts(
+        db, clock, calls, connections, artifacts=artifacts
+    )
     fake = FakeTelegram()
     await fake.start()
     fake.private_chat(OWNER, "Айгерим")
