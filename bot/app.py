@@ -6,6 +6,7 @@ whole graph, and no module imports a global bot or dispatcher.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -162,6 +163,18 @@ async def open_services(
         )
 
 
+def tune_garbage_collector() -> None:
+    """Keep the cyclic collector from stalling the event loop while big responses are parsed.
+
+    A 20,000-call response becomes millions of (acyclic) dicts; with the default thresholds
+    the collector rescans every live object several times per fetch, in pauses of up to
+    0.4 s. Everything built at startup lives as long as the process, so it is frozen out of
+    the scans, and the youngest generation is collected less often.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+
+
 async def run_bot(settings: Settings, *, demo: bool) -> None:
     async with AsyncExitStack() as stack:
         demo_base_url = None
@@ -179,6 +192,7 @@ async def run_bot(settings: Settings, *, demo: bool) -> None:
         stack.push_async_callback(bot.session.close)
         dispatcher = build_dispatcher(services)
         me = await bot.get_me()
+        tune_garbage_collector()
         log.info("bot @%s started%s", me.username, " in demo mode" if demo else "")
         await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)
         log.info("bot stopped")

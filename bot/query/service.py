@@ -174,6 +174,8 @@ def _sort_key(item: tuple[float | None, int, RawRecord]) -> tuple[float, int]:
 
 
 Kept = list[tuple[float | None, int, RawRecord]]
+# Records merged between two yields to the event loop (a few milliseconds of work).
+_MERGE_CHUNK = 2_000
 
 
 def _finish(items: Kept) -> list[RawRecord]:
@@ -249,9 +251,11 @@ class CallService:
                 parts.append(part)
 
         return QueryResult(
-            records=_merge([part.records for part in parts]),
+            records=await _merge([part.records for part in parts]),
             previous=(
-                _merge([part.previous or [] for part in parts]) if earlier is not None else None
+                await _merge([part.previous or [] for part in parts])
+                if earlier is not None
+                else None
             ),
             window=window,
             previous_window=earlier,
@@ -411,15 +415,21 @@ class CallService:
             logger.exception("learning the catalog for connection %d failed", conn.id)
 
 
-def _merge(parts: list[list[RawRecord]]) -> list[RawRecord]:
-    """Union of sorted parts without duplicate dialog ids, newest first."""
+async def _merge(parts: list[list[RawRecord]]) -> list[RawRecord]:
+    """Union of sorted parts without duplicate dialog ids, newest first.
+
+    Reading every date again takes tens of milliseconds for 20,000 calls: it yields to the
+    event loop now and then so that other chats are answered meanwhile.
+    """
     non_empty = [part for part in parts if part]
     if len(non_empty) <= 1:
         return list(non_empty[0]) if non_empty else []
     items: Kept = []
     seen: set[int] = set()
     for part in non_empty:
-        for raw in part:
+        for index, raw in enumerate(part):
+            if index % _MERGE_CHUNK == _MERGE_CHUNK - 1:
+                await asyncio.sleep(0)
             key = rawacc.dialog_id(raw)
             if key is None or key in seen:
                 continue
