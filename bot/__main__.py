@@ -42,6 +42,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    # APScheduler logs two lines for every run of the minute tick; the tick logs what it did.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def describe(error: ValidationError) -> str:
