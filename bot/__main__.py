@@ -29,6 +29,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--calls", type=int, default=500, help="number of calls to generate")
     sandbox.add_argument("--seed", type=int, default=1)
+    sandbox.add_argument(
+        "--live",
+        action="store_true",
+        help="reveal calls as their time comes and plan a new day at midnight (UTC+5)",
+    )
     return parser.parse_args(argv)
 
 
@@ -70,7 +75,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         configure_logging("INFO")
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
-                serve_forever(host=args.host, port=args.port, calls=args.calls, seed=args.seed)
+                serve_forever(
+                    host=args.host,
+                    port=args.port,
+                    calls=args.calls,
+                    seed=args.seed,
+                    live=args.live,
+                )
             )
         return
     settings = load_settings()

@@ -181,7 +181,7 @@ async def run_bot(settings: Settings, *, demo: bool) -> None:
         if demo:
             from bot.sandbox import start_sandbox
 
-            sandbox = await start_sandbox()
+            sandbox = await start_sandbox(live=True)
             stack.push_async_callback(sandbox.close)
             demo_base_url = sandbox.base_url
             log.info("demo sandbox is serving at %s", demo_base_url)

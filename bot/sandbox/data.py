@@ -70,14 +70,20 @@ _QUIRKS = (
 _T = TypeVar("_T")
 
 
-def generate_records(count: int, seed: int, now: datetime | None = None) -> list[dict[str, Any]]:
+def generate_records(
+    count: int, seed: int, now: datetime | None = None, *, whole_day: bool = False
+) -> list[dict[str, Any]]:
     """Build ``count`` records spread over the 30 local days up to ``now``, oldest first.
 
     A naive ``now`` is taken as local system time (``datetime.astimezone`` semantics).
+    ``whole_day`` also plans the rest of today, for a sandbox that reveals calls as their
+    time comes (see ``release_time``).
     """
     if count <= 0:
         return []
     local_now = (now or datetime.now(UTC)).astimezone(LOCAL_TZ).replace(microsecond=0)
+    if whole_day:
+        local_now = local_now.replace(hour=23, minute=59, second=59)
     rng = random.Random(seed)
     # A separate stream for timestamps keeps the content of the n-th call stable
     # whatever ``now`` is.
@@ -102,6 +108,21 @@ def generate_records(count: int, seed: int, now: datetime | None = None) -> list
         if gc_was_enabled:
             gc.enable()
     return records
+
+
+def release_time(record: dict[str, Any]) -> datetime:
+    """When a live instance starts exporting a call: once its analysis has finished."""
+    analytics = record.get("analytics") or {}
+    finished = analytics.get("finishDate")
+    if isinstance(finished, str):
+        return datetime.fromisoformat(finished).replace(tzinfo=LOCAL_TZ)
+    return datetime.fromisoformat(record["call"]["date"])
+
+
+def next_local_midnight(now: datetime) -> datetime:
+    """The start of the next local day after ``now``."""
+    tomorrow = now.astimezone(LOCAL_TZ).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), LOCAL_TZ)
 
 
 def local_days(now: datetime) -> list[date]:

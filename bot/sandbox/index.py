@@ -7,10 +7,14 @@ into an array, and joined bodies are cached per (endpoint, value). That keeps a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from bot.aiokk.endpoints import Endpoint
+from bot.sandbox.data import release_time
 from bot.sandbox.encoding import php_json
 from bot.sandbox.validation import FilterValue
 
@@ -20,10 +24,20 @@ _CACHE_BYTES = 1 << 30
 
 
 class RecordIndex:
-    """The sandbox's data set, ordered by ``dialogId`` and indexed for filtering."""
+    """The sandbox's data set, ordered by ``dialogId`` and indexed for filtering.
 
-    def __init__(self, records: list[dict[str, Any]]) -> None:
+    With a ``clock`` (a live sandbox), a record is served only from its ``release_time``
+    on, so calls keep arriving through the day as on a real instance.
+    """
+
+    def __init__(
+        self, records: list[dict[str, Any]], *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         ordered = sorted(records, key=lambda record: int(record["call"]["dialogId"]))
+        self._clock = clock
+        self._release = [release_time(record).timestamp() for record in ordered] if clock else []
+        self._release_order = sorted(self._release)
+        self._released = -1  # how many records the cached bodies were built with
         self._encoded = [php_json(record) for record in ordered]
         self._exact: dict[Endpoint, dict[int, list[int]]] = {key: {} for key in _EXACT}
         self._names: list[str] = []
@@ -55,13 +69,25 @@ class RecordIndex:
 
     def body(self, endpoint: Endpoint, value: FilterValue) -> bytes:
         """The JSON array answering ``endpoint`` filtered by ``value``."""
+        now = self._clock().timestamp() if self._clock is not None else None
+        if now is not None:
+            released = bisect_right(self._release_order, now)
+            if released != self._released:
+                # Calls were released since: every cached body is out of date.
+                self._cache.clear()
+                self._cached_bytes = 0
+                self._released = released
         key = (endpoint, value)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
+        positions = self.positions(endpoint, value)
+        if now is not None:
+            release = self._release
+            positions = [i for i in positions if release[i] <= now]
         encoded = self._encoded
-        body = b"[" + b",".join([encoded[i] for i in self.positions(endpoint, value)]) + b"]"
+        body = b"[" + b",".join([encoded[i] for i in positions]) + b"]"
         self._remember(key, body)
         return body
 

@@ -7,25 +7,30 @@ faults and read request counts. Tokens:
 * ``demo`` and ``demo-<digits>``: valid, all see the same data;
 * ``demo-unpaid`` → 402, ``demo-disabled`` → 403, ``demo-unavailable`` → 502;
 * anything else (or none) → 404.
+
+A live sandbox (``--demo``, ``python -m bot sandbox --live``) reveals each call once its
+analysis has finished and plans a new day of calls at every local midnight, so a bot left
+running for days keeps seeing today's and yesterday's calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.aiokk.endpoints import Endpoint
-from bot.sandbox.data import generate_records
+from bot.sandbox.data import LOCAL_TZ, generate_records, next_local_midnight
 from bot.sandbox.faults import FaultError, FaultQueue, parse_fault
 from bot.sandbox.index import RecordIndex
 from bot.sandbox.responses import (
@@ -65,9 +70,14 @@ def create_app(records: list[dict[str, Any]]) -> web.Application:
     return build_app(RecordIndex(records))
 
 
-def build_app(index: RecordIndex) -> web.Application:
+def build_app(
+    index: RecordIndex, *, renew: Callable[[], RecordIndex] | None = None
+) -> web.Application:
+    """The sandbox serving ``index``; ``renew`` builds the next day's index at local midnight."""
     app = web.Application()
     app[STATE] = SandboxState(index=index)
+    if renew is not None:
+        app.cleanup_ctx.append(_daily(renew))
     for endpoint in Endpoint:
         app.router.add_post(endpoint.path, _export_handler(endpoint))
     app.router.add_post("/_sandbox/faults", _add_fault)
@@ -182,6 +192,56 @@ class RunningSandbox:
         await self.runner.cleanup()
 
 
+def _daily(
+    renew: Callable[[], RecordIndex],
+) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def renewing(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(_renew_every_day(app, renew))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return renewing
+
+
+async def _renew_every_day(
+    app: web.Application,
+    renew: Callable[[], RecordIndex],
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    day = clock().astimezone(LOCAL_TZ).date()
+    while True:
+        now = clock()
+        # Woken at least every ten minutes: a suspended machine or a clock change must not
+        # leave the data a day behind.
+        await sleep(min((next_local_midnight(now) - now).total_seconds(), 600) + 1)
+        today = clock().astimezone(LOCAL_TZ).date()
+        if today != day:
+            app[STATE].index = await asyncio.to_thread(renew)
+            day = today
+            logger.info("sandbox: calls planned for %s", today.isoformat())
+
+
+def live_index(calls: int, seed: int) -> RecordIndex:
+    """Today's data for a live sandbox: the 30 days through the end of today, revealed
+    call by call as time passes."""
+    records = generate_records(calls, seed, whole_day=True)
+    return RecordIndex(records, clock=lambda: datetime.now(UTC))
+
+
+def _index_and_renewal(
+    calls: int, seed: int, now: datetime | None, live: bool
+) -> tuple[Callable[[], RecordIndex], Callable[[], RecordIndex] | None]:
+    if live:
+        renew = lambda: live_index(calls, seed)  # noqa: E731
+        return renew, renew
+    return lambda: RecordIndex(generate_records(calls, seed, now)), None
+
+
 async def start_sandbox(
     *,
     host: str = "127.0.0.1",
@@ -189,12 +249,17 @@ async def start_sandbox(
     calls: int = 500,
     seed: int = 1,
     now: datetime | None = None,
+    live: bool = False,
 ) -> RunningSandbox:
-    """Generate ``calls`` records and serve them; ``port=0`` picks a free port."""
+    """Generate ``calls`` records and serve them; ``port=0`` picks a free port.
+
+    Not ``live``, the data is fixed at start (``now``), as tests and benchmarks need.
+    """
+    build, renew = _index_and_renewal(calls, seed, now, live)
     # Generating and encoding tens of thousands of records takes seconds; keep
     # the event loop responsive meanwhile.
-    index = await asyncio.to_thread(lambda: RecordIndex(generate_records(calls, seed, now)))
-    return await run_app(build_app(index), host=host, port=port, access_log=False)
+    index = await asyncio.to_thread(build)
+    return await run_app(build_app(index, renew=renew), host=host, port=port, access_log=False)
 
 
 async def run_app(
@@ -221,11 +286,18 @@ async def run_app(
     return RunningSandbox(base_url=f"http://{shown_host}:{bound_port}", runner=runner)
 
 
-async def serve_forever(*, host: str, port: int, calls: int, seed: int) -> None:
+async def serve_forever(*, host: str, port: int, calls: int, seed: int, live: bool = False) -> None:
     """Run a sandbox until cancelled, logging where it listens and which tokens to use."""
-    index = await asyncio.to_thread(lambda: RecordIndex(generate_records(calls, seed)))
-    sandbox = await run_app(build_app(index), host=host, port=port, access_log=True)
-    logger.info("aiokk sandbox listening on %s (%d calls, seed %d)", sandbox.base_url, calls, seed)
+    build, renew = _index_and_renewal(calls, seed, None, live)
+    index = await asyncio.to_thread(build)
+    sandbox = await run_app(build_app(index, renew=renew), host=host, port=port, access_log=True)
+    logger.info(
+        "aiokk sandbox listening on %s (%d calls, seed %d%s)",
+        sandbox.base_url,
+        calls,
+        seed,
+        ", live" if live else "",
+    )
     logger.info(
         "Tokens: %s or %s-<digits> (valid); %s",
         VALID_TOKEN,
