@@ -139,15 +139,20 @@ def resolve_period(period: Period, tz: ZoneInfo, now: datetime) -> Window:
     return Window(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
 
 
-def previous_window(window: Window) -> Window | None:
+def previous_window(window: Window, now: datetime | None = None) -> Window | None:
     """The window of the same length right before ``window``; ``None`` when unbounded.
 
     Windows made of whole local days shift by whole days, so a week that
     crosses a DST change is compared with the previous seven calendar days.
+    While ``window`` is still running (``now`` inside it), the previous window
+    stops at the same point: today until 11:00 is compared with yesterday until
+    11:00, not with the whole of yesterday.
     """
     start, end = window.start, window.end
     if start is None or end is None:
         return None
+    running = now is not None and start.timestamp() <= now.timestamp() < end.timestamp()
+    cut = now if running else None
     zone = start.tzinfo
     if (
         zone is not None
@@ -157,9 +162,14 @@ def previous_window(window: Window) -> Window | None:
     ):
         days = (end.date() - start.date()).days
         if days > 0:
-            return Window(local_midnight(start.date() - timedelta(days=days), zone), start)
+            earlier_start = local_midnight(start.date() - timedelta(days=days), zone)
+            if cut is None:
+                return Window(earlier_start, start)
+            # Wall-clock arithmetic: the same local time, ``days`` days earlier.
+            return Window(earlier_start, cut.astimezone(zone) - timedelta(days=days))
     length = end.astimezone(UTC) - start.astimezone(UTC)
-    return Window((start.astimezone(UTC) - length).astimezone(start.tzinfo), start)
+    earlier_start = (start.astimezone(UTC) - length).astimezone(start.tzinfo)
+    return Window(earlier_start, start if cut is None else earlier_start + (cut - start))
 
 
 # --- custom period parsing -------------------------------------------------

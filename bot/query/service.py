@@ -82,6 +82,9 @@ class QueryResult:
     window: Window
     previous_window: Window | None
     fetched_at: datetime
+    # The period is still running, so the previous one stops at the same point (see
+    # ``previous_window``): "today" is compared with yesterday until this time.
+    so_far: bool = False
     _models: dict[int, CallRecord | None] = field(default_factory=dict, init=False, repr=False)
     _index: dict[int, RawRecord] | None = field(default=None, init=False, repr=False)
 
@@ -229,7 +232,7 @@ class CallService:
         """Calls matching ``query`` in its period, newest first; raises ``AiokkError``."""
         now = self._clock()
         window = resolve_period(query.period, tz, now)
-        earlier = previous_window(window) if with_previous else None
+        earlier = previous_window(window, now) if with_previous else None
         the_plan = plan(query)
         fingerprint = the_plan.local.fingerprint()
 
@@ -260,6 +263,7 @@ class CallService:
             window=window,
             previous_window=earlier,
             fetched_at=min(part.fetched_at for part in parts),
+            so_far=earlier is not None and window.contains(now),
         )
 
     async def warm_catalog(self, conn: ConnectionInfo) -> int:

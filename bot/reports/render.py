@@ -45,10 +45,16 @@ def _safe_title(title: str) -> str:
 # --------------------------------------------------------------------- comparisons
 
 
-def previous_period_label(days: int | None, lang: str) -> str:
-    """The phrase that follows "к"/"vs": ``прошлым 7 дням`` / ``the previous 7 days``."""
+def previous_period_label(days: int | None, lang: str, *, so_far: bool = False) -> str:
+    """The phrase that follows "к"/"vs": ``прошлым 7 дням`` / ``the previous 7 days``.
+
+    ``so_far``: the period is still running and compared up to the same point; said in
+    words for a single day (``этому же времени вчера``), where it matters most.
+    """
     if days is None or days <= 0:
         return t("report.prev.period", lang)
+    if days == 1 and so_far:
+        return t("report.prev.day_so_far", lang)
     if days == 1:
         return t("report.prev.day", lang)
     if days % 10 == 1 and days % 100 != 11:

@@ -130,9 +130,9 @@ class CallsPresenter:
         stats = await compute_stats_async(result.records)
         previous: CallStats | None = None
         previous_text: str | None = None
-        if result.previous is not None and result.previous_window is not None:
+        if result.previous is not None:
             previous = await compute_stats_async(result.previous)
-            previous_text = previous_period_label(_days(result.previous_window), lang)
+            previous_text = previous_period_label(_days(result.window), lang, so_far=result.so_far)
         title = esc(await self.title(conn, query, lang))
         text = render_summary(
             stats, title=title, lang=lang, previous=previous, previous_label=previous_text

@@ -19,6 +19,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.unit.points": {"ru": "п.п.", "en": "pp"},
     "report.prev.period": {"ru": "прошлому периоду", "en": "the previous period"},
     "report.prev.day": {"ru": "предыдущему дню", "en": "the previous day"},
+    "report.prev.day_so_far": {
+        "ru": "этому же времени вчера",
+        "en": "the same time yesterday",
+    },
     "report.prev.days": {"ru": "прошлым {n} дням", "en": "the previous {n} days"},
     "report.prev.days_one": {"ru": "прошлому {n} дню", "en": "the previous {n} days"},
     "report.cmp.pct": {"ru": "{arrow} {pct} % к {label}", "en": "{arrow} {pct} % vs {label}"},

@@ -162,6 +162,33 @@ def test_previous_of_today_is_yesterday() -> None:
     assert previous_window(today) == resolve_period(Period(PeriodKind.YESTERDAY), ALMATY, now)
 
 
+def test_today_so_far_is_compared_with_yesterday_until_the_same_time() -> None:
+    now = datetime(2025, 4, 21, 11, 0, tzinfo=UTC)  # 16:00 in Almaty
+    today = resolve_period(Period(PeriodKind.TODAY), ALMATY, now)
+    before = previous_window(today, now)
+    assert before == Window(
+        datetime(2025, 4, 20, 0, 0, tzinfo=ALMATY), datetime(2025, 4, 20, 16, 0, tzinfo=ALMATY)
+    )
+    # A period that is over is compared whole.
+    yesterday = resolve_period(Period(PeriodKind.YESTERDAY), ALMATY, now)
+    assert previous_window(yesterday, now) == previous_window(yesterday)
+
+
+def test_running_week_across_fall_back_stops_at_the_same_local_time() -> None:
+    now = datetime(2025, 11, 5, 10, 0, tzinfo=NEW_YORK)  # EST; a week ago it was EDT
+    week = resolve_period(Period(PeriodKind.D7), NEW_YORK, now)
+    before = previous_window(week, now)
+    assert before is not None and before.end is not None
+    assert before.end.astimezone(UTC) == datetime(2025, 10, 29, 14, 0, tzinfo=UTC)  # 10:00 EDT
+
+
+def test_running_arbitrary_window_stops_after_the_same_elapsed_time() -> None:
+    start = datetime(2025, 4, 21, 10, 30, tzinfo=timezone(timedelta(hours=5)))
+    window = Window(start, start + timedelta(hours=5))
+    before = previous_window(window, start + timedelta(hours=2))
+    assert before == Window(start - timedelta(hours=5), start - timedelta(hours=3))
+
+
 def test_aware_now_is_required() -> None:
     with pytest.raises(ValueError):
         resolve_period(Period(PeriodKind.TODAY), ALMATY, datetime(2025, 4, 21, 12, 0))

@@ -220,6 +220,18 @@ async def test_chat_timezone_decides_the_day(
     )
 
 
+async def test_only_a_running_period_is_compared_so_far(
+    service: CallService, conn: Connection
+) -> None:
+    today = CallQuery(period=Period(PeriodKind.TODAY))
+    yesterday = CallQuery(period=Period(PeriodKind.YESTERDAY))
+    running = await service.fetch(conn, today, ALMATY, with_previous=True)
+    over = await service.fetch(conn, yesterday, ALMATY, with_previous=True)
+    assert running.so_far and running.previous_window is not None
+    assert running.previous_window.end == NOW - timedelta(days=1)
+    assert not over.so_far
+
+
 async def test_previous_window_is_split_in_the_same_pass(
     service: CallService, conn: Connection, sandbox: RunningSandbox, everything: list[Raw]
 ) -> None:
@@ -233,9 +245,12 @@ async def test_previous_window_is_split_in_the_same_pass(
     week_before = in_days(TODAY - timedelta(days=13), TODAY - timedelta(days=7), ALMATY)
     assert ids(result.records) == ids(newest_first([raw for raw in current if week(raw)]))
     assert result.previous is not None and result.previous
-    assert ids(result.previous) == ids(newest_first([raw for raw in current if week_before(raw)]))
+    # The week is still running: it is compared with the previous week up to the same time.
+    cut = NOW - timedelta(days=7)
+    previous = [raw for raw in current if week_before(raw) and (rawacc.call_date(raw) or NOW) < cut]
+    assert ids(result.previous) == ids(newest_first(previous))
     assert result.previous_window is not None
-    assert result.previous_window.end == result.window.start
+    assert result.previous_window.end == cut
 
 
 async def test_second_fetch_is_served_from_cache_and_refresh_bypasses_it(

@@ -97,6 +97,15 @@ def test_summary_comparison_arrows_both_languages() -> None:
     )
     assert "▼ 43 % vs the previous 7 days" in down
     assert "Outgoing" in down
+    today = render_summary(
+        fewer,
+        title="x",
+        lang="ru",
+        previous=current,
+        previous_label=previous_period_label(1, "ru", so_far=True),
+    )
+    assert "▼ 43 % к этому же времени вчера" in today
+    assert previous_period_label(7, "en", so_far=True) == "the previous 7 days"
 
 
 def test_summary_of_nothing() -> None:
