@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -220,10 +221,16 @@ async def _renew_every_day(
         # leave the data a day behind.
         await sleep(min((next_local_midnight(now) - now).total_seconds(), 600) + 1)
         today = clock().astimezone(LOCAL_TZ).date()
-        if today != day:
+        if today == day:
+            continue
+        try:
             app[STATE].index = await asyncio.to_thread(renew)
-            day = today
-            logger.info("sandbox: calls planned for %s", today.isoformat())
+        except Exception:
+            # Yesterday's data keeps being served; the next wake-up tries again.
+            logger.exception("sandbox: planning the calls for %s failed", today.isoformat())
+            continue
+        day = today
+        logger.info("sandbox: calls planned for %s", today.isoformat())
 
 
 def live_index(calls: int, seed: int) -> RecordIndex:
@@ -237,9 +244,13 @@ def _index_and_renewal(
     calls: int, seed: int, now: datetime | None, live: bool
 ) -> tuple[Callable[[], RecordIndex], Callable[[], RecordIndex] | None]:
     if live:
-        renew = lambda: live_index(calls, seed)  # noqa: E731
+        renew = functools.partial(live_index, calls, seed)
         return renew, renew
-    return lambda: RecordIndex(generate_records(calls, seed, now)), None
+    return functools.partial(_fixed_index, calls, seed, now), None
+
+
+def _fixed_index(calls: int, seed: int, now: datetime | None) -> RecordIndex:
+    return RecordIndex(generate_records(calls, seed, now))
 
 
 async def start_sandbox(
