@@ -128,9 +128,9 @@ async def run_bot_side(
     from cryptography.fernet import Fernet
 
     from bot.aiokk.client import AiokkClient
+    from bot.clock import FrozenClock
     from bot.crypto import TokenCipher
     from bot.digest.artifacts import ProcessArtifacts
-    from bot.digest.clock import FrozenClock
     from bot.digest.model import Attachment, Schedule, Subscription, scope_query
     from bot.digest.wiring import build_digests
     from bot.pacing import PacingMiddleware

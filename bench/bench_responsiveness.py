@@ -205,7 +205,7 @@ async def export_excel(services: Any, bot: Any, conn: Any, timings: dict[str, fl
         now=now_utc(),
     )
     timings["export_job (in the bot's loop)"] = time.perf_counter() - started
-    request = ExportRequest(chat_id=OWNER, thread_id=None, job=job, title=title)
+    request = ExportRequest(chat_id=OWNER, thread_id=None, user_id=OWNER, job=job, title=title)
     await services.exports.start(bot, request, LANG)
     timings["export, press to file sent"] = time.perf_counter() - started
     return 0
@@ -242,6 +242,7 @@ async def run(calls: int, seed: int, idle_seconds: float) -> Outcome:
     from cryptography.fernet import Fernet
 
     from bot.app import build_bot, build_dispatcher, open_services, tune_garbage_collector
+    from bot.clock import system_clock
     from bot.config import Settings
     from bot.crypto import TokenCipher
     from storage import ConnectionRepo
@@ -266,12 +267,14 @@ async def run(calls: int, seed: int, idle_seconds: float) -> Outcome:
                     database_path=Path(folder) / "bot.sqlite3",
                     secret_key=key,
                     aiokk_base_url=None,
+                    aiokk_allow_private=True,  # the sandbox is on loopback
                     default_timezone=TZ_NAME,
                     allowed_user_ids=frozenset(),
                     log_level="WARNING",
                     max_upload_mb=50,
                 )
-                async with open_services(settings, demo_base_url=None) as services:
+                opened = open_services(settings, demo_base_url=None, clock=system_clock)
+                async with opened as services:
                     bot = build_bot(settings)
                     dispatcher = build_dispatcher(services)
                     tune_garbage_collector()  # as run_bot does before polling

@@ -86,13 +86,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     settings = load_settings()
     configure_logging(settings.log_level)
+    # Said before the heavy imports, so a first run does not look stuck.
+    logging.getLogger("bot").info("starting%s", " with the demo sandbox" if args.demo else "")
     from bot.app import run_bot
+    from bot.startup import TokenRejected
     from storage.migrations import SchemaTooNew
 
     try:
         asyncio.run(run_bot(settings, demo=args.demo))
     except SchemaTooNew as error:
         print(f"Database error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    except TokenRejected:
+        print(
+            "Telegram rejected BOT_TOKEN (401 Unauthorized): check the token @BotFather gave "
+            "you, or whether it was revoked",
+            file=sys.stderr,
+        )
         raise SystemExit(EXIT_CONFIG) from None
 
 

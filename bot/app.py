@@ -6,39 +6,48 @@ whole graph, and no module imports a global bot or dispatcher.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.aiokk.client import AiokkClient
+from bot.aiokk.transport import AddressPolicy
+from bot.clock import Clock, clock_from_env
 from bot.config import Settings
 from bot.crypto import TokenCipher, load_or_create_key
 from bot.digest.wiring import Digests, build_digests, install_digests
-from bot.exports.service import ExportService
-from bot.middlewares import ContextMiddleware
-from bot.pacing import PacingMiddleware
+from bot.exports.service import ExportService, install_exports
+from bot.isolation import UserIsolation
+from bot.middlewares import AnswerOnce, AnswerPresses, ContextMiddleware
+from bot.pacing import PacingMiddleware, ReplyPacingMiddleware
 from bot.query.cache import ResultCache
 from bot.query.service import CallService
 from bot.services.calls import CallsPresenter
 from bot.services.connections import ConnectionService
+from bot.startup import reach_telegram
 from bot.tasks import BackgroundTasks
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from handlers import get_routers
 from storage import CatalogRepo, ChatRepo, Connection, ConnectionRepo, OperatorLookupRepo
 from storage.db import Database
+from storage.exports import ExportRepo
 from storage.fsm import SQLiteStorage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMANDS = ("start", "calls", "op", "digest", "connect", "status", "settings", "help", "cancel")
 
@@ -62,10 +71,14 @@ class Services:
 
 def build_dispatcher(services: Services) -> Dispatcher:
     # One update at a time per user and chat: a quick press on a menu that was just sent
-    # must see the draft saved by the handler that sent it.
+    # must see the draft saved by the handler that sent it. Handlers leave that lock while
+    # they wait on aiokk (``bot.isolation.outside_lock``), and presses are answered before
+    # it is taken: the FSM middleware is registered below, after ``AnswerPresses``.
     dispatcher = Dispatcher(
-        storage=SQLiteStorage(services.db), events_isolation=SimpleEventIsolation()
+        storage=SQLiteStorage(services.db), events_isolation=UserIsolation(), disable_fsm=True
     )
+    dispatcher.update.outer_middleware(AnswerPresses())
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.workflow_data.update(
         settings=services.settings,
         db=services.db,
@@ -79,6 +92,8 @@ def build_dispatcher(services: Services) -> Dispatcher:
         exports=services.exports,
     )
     install_digests(dispatcher, services.digests)
+    install_exports(dispatcher, services.exports)
+    dispatcher.update.outer_middleware(ReplyPacingMiddleware())
     dispatcher.update.outer_middleware(
         ContextMiddleware(services.settings, services.chats, services.connections)
     )
@@ -89,6 +104,9 @@ def build_dispatcher(services: Services) -> Dispatcher:
 
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # A press is answered once, whoever answers it (outside the pacer, whose retries repeat
+    # the same answer).
+    session.middleware(AnswerOnce())
     # Every outgoing request passes one pacer: Telegram's flood limits and 429s live there.
     session.middleware(PacingMiddleware())
     return Bot(
@@ -104,14 +122,18 @@ async def set_commands(bot: Bot) -> None:
             BotCommand(command=name, description=t(f"cmd.{name}", lang)) for name in COMMANDS
         ]
         language_code = None if lang == DEFAULT_LANGUAGE else lang
-        await bot.set_my_commands(
-            commands, scope=BotCommandScopeDefault(), language_code=language_code
-        )
+        try:
+            await bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=language_code
+            )
+        except TelegramAPIError as error:
+            # The command menu is a convenience: the bot works without it.
+            log.warning("could not set the %s command menu: %s", lang, error.message)
 
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, demo_base_url: str | None
+    settings: Settings, *, demo_base_url: str | None, clock: Clock
 ) -> AsyncIterator[Services]:
     async with AsyncExitStack() as stack:
         key, created = load_or_create_key(
@@ -126,10 +148,17 @@ async def open_services(
             )
         db = await Database.open(settings.database_path)
         stack.push_async_callback(db.close)
-        client = AiokkClient()
+        # The pinned instance and the demo sandbox are trusted as they are; whatever a user
+        # types must be public unless the admin allows private addresses.
+        addresses = AddressPolicy.build(
+            allow_private=settings.aiokk_allow_private,
+            trusted=(settings.aiokk_base_url, demo_base_url),
+        )
+        client = AiokkClient(addresses=addresses)
         stack.push_async_callback(client.aclose)
         catalog = CatalogRepo(db)
-        calls = CallService(client, ResultCache(), catalog)
+        calls = CallService(client, ResultCache(), catalog, clock=clock)
+        stack.push_async_callback(calls.aclose)
         warmups = BackgroundTasks()
         stack.push_async_callback(warmups.cancel_all)
 
@@ -142,11 +171,17 @@ async def open_services(
             demo_base_url=demo_base_url,
             on_connected=warm_catalog,
         )
-        exports = ExportService()
+        exports = ExportService(ExportRepo(db), addresses=addresses)
         stack.push_async_callback(exports.close)
         chats = ChatRepo(db)
         digests = build_digests(
-            db, calls=calls, connections=connections, chats=chats, catalog=catalog
+            db,
+            calls=calls,
+            connections=connections,
+            chats=chats,
+            catalog=catalog,
+            clock=clock,
+            allowed=settings.is_allowed,
         )
         yield Services(
             settings=settings,
@@ -175,23 +210,46 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
+async def _until_stopped(work: Awaitable[T]) -> T | None:
+    """``work``, or None if SIGTERM/SIGINT comes first (before polling has its own handlers)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    stoppable = [sig for sig in (signal.SIGTERM, signal.SIGINT) if hasattr(signal, sig.name)]
+    for sig in stoppable:
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        return None
+    finally:
+        for sig in stoppable:
+            loop.remove_signal_handler(sig)
+
+
 async def run_bot(settings: Settings, *, demo: bool) -> None:
+    clock = clock_from_env()
     async with AsyncExitStack() as stack:
+        bot = build_bot(settings)
+        stack.push_async_callback(bot.session.close)
+        # Telegram first: a wrong token or no network is said before anything else starts.
+        me = await _until_stopped(reach_telegram(bot))
+        if me is None:
+            log.info("stopped before Telegram could be reached")
+            return
         demo_base_url = None
         if demo:
             from bot.sandbox import start_sandbox
 
-            sandbox = await start_sandbox(live=True)
+            sandbox = await start_sandbox(live=True, clock=clock)
             stack.push_async_callback(sandbox.close)
             demo_base_url = sandbox.base_url
             log.info("demo sandbox is serving at %s", demo_base_url)
         services = await stack.enter_async_context(
-            open_services(settings, demo_base_url=demo_base_url)
+            open_services(settings, demo_base_url=demo_base_url, clock=clock)
         )
-        bot = build_bot(settings)
-        stack.push_async_callback(bot.session.close)
         dispatcher = build_dispatcher(services)
-        me = await bot.get_me()
         tune_garbage_collector()
         log.info("bot @%s started%s", me.username, " in demo mode" if demo else "")
         await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=False)

@@ -2,13 +2,39 @@
 
 aiogram refuses to pack anything over Telegram's 64-byte limit; tests pack the
 largest value of every factory to prove each stays within it.
+
+Callback data comes from the client and can be forged: every field is validated when it
+is unpacked (enum fields take known values only, integers stay within bounds), so a
+forged or foreign button matches no handler and gets the "out of date" answer.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+MAX_ID = 2**63 - 1
+"""SQLite's INTEGER and aiokk's ids are 64-bit: a larger number is not an id."""
+MAX_PAGE = 999_999
+"""Far beyond 50,000 calls at ten a page."""
+
+RowId = Annotated[int, Field(ge=0, le=MAX_ID)]
+"""A stored row's id, or 0 for none."""
+DialogId = Annotated[int, Field(ge=-MAX_ID - 1, le=MAX_ID)]
+"""An aiokk call id: any 64-bit integer (a button is never refused for the data's ids)."""
+Page = Annotated[int, Field(ge=0, le=MAX_PAGE)]
+
+
+def parse_number(value: str, upper: int = MAX_ID) -> int | None:
+    """A number carried in a string field or typed by a user: ASCII digits from 0 to
+    ``upper``; None for anything else (``"²".isdigit()`` is true, yet ``int`` refuses it)."""
+    if not value.isascii() or not value.isdigit() or len(value) > len(str(upper)):
+        return None
+    number = int(value)
+    return number if number <= upper else None
 
 
 class MenuAction(StrEnum):
@@ -60,6 +86,7 @@ class CallsAction(StrEnum):
     CUSTOM = "c"
     SUMMARY = "S"
     REFRESH = "R"
+    RETRY = "r"  # the summary again, after an error
     LIST = "L"
     CARD = "C"
     EXPORT = "E"
@@ -72,7 +99,7 @@ class CallsCb(CallbackData, prefix="k"):
     a: CallsAction
     f: str = ""
     v: str = ""
-    p: int = 0
+    p: Page = 0
 
 
 class OperatorAction(StrEnum):
@@ -81,6 +108,7 @@ class OperatorAction(StrEnum):
     CARD = "c"
     EXPORT = "e"
     ASK = "a"
+    RETRY = "r"  # what failed on this message: the search or the scorecard
 
 
 class OperatorCb(CallbackData, prefix="op"):

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
     secret_key: SecretStr | None = None
     aiokk_base_url: str | None = None
+    # Lets users connect to instances on loopback, private and link-local addresses.
+    aiokk_allow_private: bool = False
     default_timezone: str = "Asia/Almaty"
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     log_level: str = "INFO"

@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 from bot.aiokk.errors import (
+    AddressRefused,
     AiokkError,
     BadResponse,
     Disabled,
@@ -27,6 +28,7 @@ _ERROR_KEYS: tuple[tuple[type[AiokkError], str], ...] = (
     (TokenNotFound, "aiokk.token_not_found"),
     (Unavailable, "aiokk.unavailable"),
     (InvalidArgument, "aiokk.invalid_argument"),
+    (AddressRefused, "aiokk.not_public"),
     (BadResponse, "aiokk.bad_response"),
 )
 

@@ -11,11 +11,24 @@ so that handlers and the digest sender never think about limits:
 * a 429 (``TelegramRetryAfter``) is retried after ``retry_after`` plus a small margin, in a
   loop, at most ``max_retries`` times; meanwhile other messages to the same chat (or, for a
   429 that names no chat, to every chat) wait as well.
+
+Telegram's own failures are retried too, a bounded number of times with a growing pause:
+a 5xx answer or a connection that could not be opened, for every method; a timeout or a
+connection dropped mid-request only for methods that are safe to repeat (edits, deletes,
+answers, reads). A send whose fate is unknown is not repeated, as Telegram may have posted
+it: a duplicate digest is worse than an error the caller reports.
+
+Replies are not queued: while a handler serves a user's update (``ReplyPacingMiddleware``),
+what it sends to that update's chat goes out at once and only counts against the buckets,
+so a quick wizard never waits for the per-chat rate. The queue is for what the bot sends
+on its own (digests, progress edits of background work: see ``on_own_schedule``), for
+groups whose per-minute quota is used up, and for chats Telegram has answered with a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import deque
@@ -23,13 +36,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+from aiogram import BaseMiddleware
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import Chat, TelegramObject
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -43,6 +59,11 @@ ChatKey = int | str | None
 
 # Floating-point slack so that a bucket refilled to 0.9999999 tokens counts as ready.
 _EPSILON = 1e-9
+
+# The chat whose update is being handled in this context: replies to it are not queued.
+_REPLYING_TO: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "pacing_replying_to", default=None
+)
 
 _MESSAGE_PREFIXES = ("send", "edit", "copy", "forward")
 _EXTRA_MESSAGE_METHODS = frozenset({"stopPoll", "stopMessageLiveLocation"})
@@ -68,6 +89,21 @@ def is_message_method(api_method: str) -> bool:
     if api_method in _NOT_MESSAGE_METHODS:
         return False
     return api_method.startswith(_MESSAGE_PREFIXES) or api_method in _EXTRA_MESSAGE_METHODS
+
+
+def is_repeatable(api_method: str) -> bool:
+    """Whether sending a request twice has the effect of sending it once.
+
+    Everything but the methods that post a new message: a second ``editMessageText`` with
+    the same text changes nothing, a second ``sendMessage`` posts a second message.
+    """
+    posts = api_method.startswith(("send", "copy", "forward")) and api_method != "sendChatAction"
+    return not posts
+
+
+def never_arrived(error: TelegramNetworkError) -> bool:
+    """Whether a network error proves the request never reached Telegram."""
+    return isinstance(error.__cause__, aiohttp.ClientConnectorError)
 
 
 def chat_key(method: TelegramMethod[Any]) -> ChatKey:
@@ -130,6 +166,12 @@ class TokenBucket:
         self._refill(now)
         self.tokens -= 1
 
+    def charge(self, now: float) -> None:
+        """Count a message sent without waiting, never into debt: a quick wizard must not
+        make the bot's own next message to that chat wait for every reply it outran."""
+        self._refill(now)
+        self.tokens = max(self.tokens - 1, 0.0)
+
     def is_full(self, now: float) -> bool:
         self._refill(now)
         return self.tokens >= self.capacity - _EPSILON
@@ -137,10 +179,15 @@ class TokenBucket:
 
 @dataclass
 class _ChatState:
-    """Buckets and flood-wait of one chat; dropped when it is back to a fresh state."""
+    """Buckets and flood-wait of one chat; dropped when it is back to a fresh state.
+
+    ``hard`` are the buckets a reply may not overdraw (a group's per-minute quota); the
+    per-chat rate is a soft limit that replies only count against.
+    """
 
     buckets: list[TokenBucket]
     frozen_until: float = 0.0
+    hard: list[TokenBucket] = field(default_factory=list)
 
     def ready_at(self, now: float) -> float:
         return max([now, self.frozen_until, *(b.ready_at(now) for b in self.buckets)])
@@ -148,6 +195,10 @@ class _ChatState:
     def take(self, now: float) -> None:
         for bucket in self.buckets:
             bucket.take(now)
+
+    def charge(self, now: float) -> None:
+        for bucket in self.buckets:
+            bucket.charge(now)
 
     def at_rest(self, now: float) -> bool:
         return self.frozen_until <= now and all(b.is_full(now) for b in self.buckets)
@@ -253,11 +304,33 @@ class FloodLimiter:
             if chat is not None:
                 chat_rate = limits.chat_per_second * limits.safety
                 buckets.append(TokenBucket.full(chat_rate, limits.chat_burst, now))
+            hard: list[TokenBucket] = []
             if is_group(chat):
                 group_rate = limits.group_per_minute / 60 * limits.safety
-                buckets.append(TokenBucket.full(group_rate, limits.group_per_minute, now))
-            state = self._chats[chat] = _ChatState(buckets)
+                hard.append(TokenBucket.full(group_rate, limits.group_per_minute, now))
+            state = self._chats[chat] = _ChatState([*buckets, *hard], hard=hard)
         return state
+
+    def send_now(self, chat: ChatKey) -> bool:
+        """Let a reply to ``chat`` go out without queueing, if nothing forbids it.
+
+        It is refused while Telegram's flood-wait holds the chat (or every chat), while
+        others wait in that chat's lane (order is kept), and when a hard quota is used up.
+        A granted reply is counted (down to an empty bucket, not below), so what the bot
+        sends on its own right after waits its turn.
+        """
+        now = self._clock()
+        state = self._state(chat, now)
+        if (
+            state.frozen_until > now
+            or self._global_frozen_until > now
+            or chat in self._waiters.lanes
+            or any(bucket.ready_at(now) > now for bucket in state.hard)
+        ):
+            return False
+        state.charge(now)
+        self._global.charge(now)
+        return True
 
     def _prune(self, now: float) -> None:
         """Forget chats whose state equals a fresh one, so memory follows recent activity."""
@@ -336,7 +409,8 @@ class FloodLimiter:
 
 
 class PacingMiddleware(BaseRequestMiddleware):
-    """Session request middleware: paces messages and retries 429s (see the module doc).
+    """Session request middleware: paces messages, retries 429s and transient failures
+    (see the module doc).
 
     Register one per bot: ``bot.session.middleware(PacingMiddleware())``.
     """
@@ -348,6 +422,7 @@ class PacingMiddleware(BaseRequestMiddleware):
         max_retries: int = 5,
         retry_margin: float = 0.5,
         max_retry_after: float = 300.0,
+        fault_pauses: tuple[float, ...] = (0.5, 1.5, 4.0),
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -355,7 +430,19 @@ class PacingMiddleware(BaseRequestMiddleware):
         self.max_retries = max_retries
         self.retry_margin = retry_margin
         self.max_retry_after = max_retry_after
+        self.fault_pauses = fault_pauses
         self._sleep = sleep
+
+    def _fault_pause(
+        self, api_method: str, error: TelegramServerError | TelegramNetworkError, faults: int
+    ) -> float | None:
+        """How long to wait before trying a failed request again; None: do not."""
+        if faults >= len(self.fault_pauses):
+            return None
+        unknown_fate = isinstance(error, TelegramNetworkError) and not never_arrived(error)
+        if unknown_fate and not is_repeatable(api_method):
+            return None
+        return self.fault_pauses[faults]
 
     async def __call__(
         self,
@@ -369,13 +456,32 @@ class PacingMiddleware(BaseRequestMiddleware):
             return await make_request(bot, method)
         paced = is_message_method(api_method)
         chat = chat_key(method)
-        retries = 0
+        if paced and chat is not None and chat == _REPLYING_TO.get():
+            # A reply to the update being handled: at once, unless the chat must wait.
+            paced = not self.limiter.send_now(chat)
+            if paced:
+                logger.debug("%s to %s: a reply that has to queue", api_method, chat)
+        retries = faults = 0
         while True:
             if paced:
                 # A retried message goes first in its chat so the chat's order is kept.
-                await self.limiter.acquire(chat, front=retries > 0)
+                await self.limiter.acquire(chat, front=retries + faults > 0)
             try:
                 return await make_request(bot, method)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                pause = self._fault_pause(api_method, error, faults)
+                if pause is None:
+                    raise
+                faults += 1
+                logger.warning(
+                    "%s failed (%s); trying again in %.1f s (%d of %d)",
+                    api_method,
+                    error.message,
+                    pause,
+                    faults,
+                    len(self.fault_pauses),
+                )
+                await self._sleep(pause)
             except TelegramRetryAfter as error:
                 delay = error.retry_after + self.retry_margin
                 # Whatever happens to this request, the others must honour the wait.
@@ -396,6 +502,33 @@ class PacingMiddleware(BaseRequestMiddleware):
                     retries,
                     self.max_retries,
                 )
+                # A reply that met a 429 queues like any message from now on.
+                paced = is_message_method(api_method)
                 if not paced:
                     # Paced requests wait through the frozen chat in the limiter instead.
                     await self._sleep(delay)
+
+
+class ReplyPacingMiddleware(BaseMiddleware):
+    """Update outer middleware: marks the update's chat as the one being replied to."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        token = _REPLYING_TO.set(chat.id if chat is not None else None)
+        try:
+            return await handler(event, data)
+        finally:
+            _REPLYING_TO.reset(token)
+
+
+def on_own_schedule() -> contextvars.Context:
+    """A context for work that outlives the update that started it (exports, warm-ups):
+    what it sends is paced like any message the bot sends on its own."""
+    context = contextvars.copy_context()
+    context.run(_REPLYING_TO.set, None)
+    return context

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from bot.pacing import on_own_schedule
+
 log = logging.getLogger(__name__)
 
 
@@ -15,7 +17,8 @@ class BackgroundTasks:
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.create_task(work)
+        # Work that outlives an update sends on its own schedule, not as a reply.
+        task = asyncio.create_task(work, context=on_own_schedule())
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task

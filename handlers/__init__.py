@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import calls, connect, digests, errors, fallback, operator, settings, start
+from handlers import (
+    calls,
+    connect,
+    digests,
+    errors,
+    exporting,
+    fallback,
+    operator,
+    settings,
+    start,
+)
 
 
 def get_routers() -> list[Router]:
@@ -16,5 +26,6 @@ def get_routers() -> list[Router]:
         calls.router,
         operator.router,
         digests.router,
+        exporting.router,
         fallback.router,
     ]

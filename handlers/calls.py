@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,13 +21,22 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.aiokk.errors import AiokkError
-from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb
+from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb, parse_number
 from bot.config import Settings
 from bot.exports.job import ExportFormat
 from bot.exports.service import ExportService
+from bot.isolation import outside_lock
 from bot.messages import error_sentence, esc, show
-from bot.query.model import CallQuery, Period, PeriodError, PeriodKind, parse_custom_period
-from bot.services.calls import CallButton, CallsPresenter, SummaryView
+from bot.query.model import (
+    CallQuery,
+    OperatorPick,
+    Period,
+    PeriodError,
+    PeriodKind,
+    parse_custom_period,
+    pick_labels,
+)
+from bot.services.calls import CallButton, CallsPresenter, SummaryView, progress_notice
 from bot.texts import t
 from handlers.exporting import launch_export
 from storage import CatalogRepo, ChatSettings, Connection
@@ -62,7 +70,8 @@ class Draft:
 
     query: CallQuery
     message_id: int
-    options: dict[str, list[str]] = field(default_factory=dict)
+    # Offered values by filter: signal words, and operators as ``OperatorPick.dump()``.
+    options: dict[str, list[Any]] = field(default_factory=dict)
     typing: str = ""
 
     def dump(self) -> dict[str, Any]:
@@ -126,9 +135,10 @@ def field_is_set(query: CallQuery, code: str) -> bool:
 
 
 def without(query: CallQuery, code: str) -> CallQuery:
+    if code == "o":
+        return query.without_operator()
     changes: dict[str, Any] = {
         "d": {"department_id": None},
-        "o": {"operator": None},
         "t": {"call_type": None},
         "q": {"question_pack_id": None},
         "l": {"loyalty": None, "loyalty_max": None},
@@ -196,9 +206,9 @@ async def value_screen(
         for pack in await catalog.question_packs(conn.id):
             choices.append((pack.title or t("calls.pack_label", lang, id=pack.id), str(pack.id)))
     elif code == "o":
-        names = [entry.name for entry in await catalog.operators(conn.id)]
-        draft.options["o"] = names
-        choices = [(name, str(number)) for number, name in enumerate(names)]
+        picks = [entry.pick for entry in await catalog.operators(conn.id)]
+        draft.options["o"] = [pick.dump() for pick in picks]
+        choices = [(label, str(number)) for number, label in enumerate(pick_labels(picks))]
     elif code == "s":
         words = [entry.word for entry in await catalog.signals(conn.id)]
         draft.options["s"] = words
@@ -267,20 +277,30 @@ def summary_keyboard(view: SummaryView, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def show_error(target: CallbackQuery | Message, error: AiokkError, lang: str) -> None:
-    """The error's sentence with Retry: the draft is untouched, so retrying repeats the query."""
+async def show_error(
+    target: CallbackQuery | Message, error: AiokkError, lang: str, *, again_at: str | None = None
+) -> None:
+    """The error's sentence with Retry: the draft is untouched, so retrying repeats the query.
+    ``again_at``: the time a Retry failed again, said first so that the message changes."""
     text = t("calls.error_retry", lang, reason=error_sentence(error, lang))
+    if again_at is not None:
+        text = t("error.still_failing", lang, time=again_at) + "\n" + text
     if isinstance(target, Message):
         await target.edit_text(text, reply_markup=error_keyboard(lang))
     else:
         await show(target, text, error_keyboard(lang))
 
 
+def moved_on_keyboard(lang: str) -> InlineKeyboardMarkup:
+    """Under a result that arrived after the user went on: nothing that needs their draft."""
+    return InlineKeyboardMarkup(inline_keyboard=[[menu_button(lang)]])
+
+
 def error_keyboard(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                btn(t("btn.retry", lang), cb(CallsAction.SUMMARY)),
+                btn(t("btn.retry", lang), cb(CallsAction.RETRY)),
                 btn(t("calls.btn.change", lang), cb(CallsAction.FILTERS)),
             ]
         ]
@@ -444,15 +464,18 @@ async def on_calls_button(
     elif action is CallsAction.PERIOD and callback_data.v in {k.value for k in PERIOD_KINDS}:
         draft.query = draft.query.with_(period=Period(PeriodKind(callback_data.v)))
         await save(state, draft)
-        await _summary(query, draft, conn, lang, tz, bot, presenter)
+        await _summary(query, state, draft, conn, lang, tz, bot, presenter)
         return
-    elif action in (CallsAction.SUMMARY, CallsAction.REFRESH):
+    elif action in (CallsAction.SUMMARY, CallsAction.REFRESH, CallsAction.RETRY):
         await state.set_state(None)
         refresh = action is CallsAction.REFRESH
-        await _summary(query, draft, conn, lang, tz, bot, presenter, refresh=refresh)
+        retry = action is CallsAction.RETRY
+        await _summary(
+            query, state, draft, conn, lang, tz, bot, presenter, refresh=refresh, retry=retry
+        )
         return
     elif action is CallsAction.LIST:
-        await _list(query, draft, conn, lang, tz, bot, presenter, callback_data.p)
+        await _list(query, state, draft, conn, lang, tz, bot, presenter, callback_data.p)
         return
     else:  # ruled out by is_acceptable
         return
@@ -472,7 +495,7 @@ def is_acceptable(data: CallsCb, draft: Draft) -> bool:
     if data.a is CallsAction.PERIOD:
         return value in {kind.value for kind in PERIOD_KINDS}
     if data.a is CallsAction.CARD:
-        return value.isdigit()
+        return parse_number(value) is not None
     return True
 
 
@@ -485,25 +508,32 @@ def apply_choice(draft: Draft, code: str, value: str) -> CallQuery | None:
         if code == "l":
             if value in {"le3", "le5"}:
                 return query.with_(loyalty=None, loyalty_max=int(value[2:]))
-            if value.isdigit() and 1 <= int(value) <= 10:
-                return query.with_(loyalty=int(value), loyalty_max=None)
+            grade = parse_number(value, 10)
+            if grade is not None and grade >= 1:
+                return query.with_(loyalty=grade, loyalty_max=None)
             return None
-        if code in {"d", "q"} and value.isdigit() and 0 < int(value) < ID_LIMIT:
+        number = parse_number(value, ID_LIMIT - 1)
+        if code in {"d", "q"} and number is not None and number > 0:
             key = "department_id" if code == "d" else "question_pack_id"
-            return query.with_(**{key: int(value)})
-        if code in {"o", "s"} and value.isdigit():
-            options = draft.options.get(code, [])
-            index = int(value)
-            if index < len(options):
-                key = "operator" if code == "o" else "signal"
-                return query.with_(**{key: options[index]})
+            return query.with_(**{key: number})
+        options = draft.options.get(code, [])
+        if code in {"o", "s"} and number is not None and number < len(options):
+            if code == "o":
+                # A button means that one person, not every name containing it.
+                return query.with_operator(OperatorPick.load(options[number]))
+            return query.with_(signal=str(options[number]))
     except ValueError:
         return None
     return None
 
 
+def clock_time(presenter: CallsPresenter, tz: ZoneInfo) -> str:
+    return presenter.service.now().astimezone(tz).strftime("%H:%M:%S")
+
+
 async def _summary(
     query: CallbackQuery,
+    state: FSMContext,
     draft: Draft,
     conn: Connection,
     lang: str,
@@ -512,20 +542,27 @@ async def _summary(
     presenter: CallsPresenter,
     *,
     refresh: bool = False,
+    retry: bool = False,
 ) -> None:
     # The typing action, not an extra edit: edits count against the chat's flood limit.
     if query.message is not None:
         await bot.send_chat_action(query.message.chat.id, ChatAction.TYPING)
     try:
-        view = await presenter.summary(conn, draft.query, tz, lang, refresh=refresh)
+        notice = progress_notice(lambda text: show(query, text), lang)
+        async with outside_lock(state) as away:
+            view = await presenter.summary(
+                conn, draft.query, tz, lang, refresh=refresh, progress=notice
+            )
     except AiokkError as error:
-        await show_error(query, error, lang)
+        await show_error(query, error, lang, again_at=clock_time(presenter, tz) if retry else None)
         return
-    await show(query, view.text, summary_keyboard(view, lang))
+    markup = moved_on_keyboard(lang) if away.moved_on else summary_keyboard(view, lang)
+    await show(query, view.text, markup)
 
 
 async def _list(
     query: CallbackQuery,
+    state: FSMContext,
     draft: Draft,
     conn: Connection,
     lang: str,
@@ -535,9 +572,14 @@ async def _list(
     page: int,
 ) -> None:
     try:
-        view = await presenter.page(conn, draft.query, tz, lang, page)
+        notice = progress_notice(lambda text: show(query, text), lang)
+        async with outside_lock(state) as away:
+            view = await presenter.page(conn, draft.query, tz, lang, page, progress=notice)
     except AiokkError as error:
         await show_error(query, error, lang)
+        return
+    if away.moved_on:
+        await show(query, view.text, moved_on_keyboard(lang))
         return
     rows = call_rows(view.rows, view.page)
     nav = []
@@ -563,7 +605,8 @@ async def _card(
     data: CallsCb,
 ) -> None:
     try:
-        parts = await presenter.card(conn, draft.query, tz, lang, int(data.v))
+        async with outside_lock(state) as away:
+            parts = await presenter.card(conn, draft.query, tz, lang, int(data.v))
     except AiokkError as error:
         await query.answer()
         await show_error(query, error, lang)
@@ -578,6 +621,8 @@ async def _card(
         else btn(t("calls.btn.to_summary", lang), cb(CallsAction.SUMMARY))
     )
     markup = InlineKeyboardMarkup(inline_keyboard=[[back, menu_button(lang)]])
+    if away.moved_on:
+        markup = moved_on_keyboard(lang)
     if len(parts) == 1:
         await show(query, parts[0], markup)
         return
@@ -596,7 +641,7 @@ async def _card(
             if isinstance(query.message, Message)
             else None,
         )
-    if last is not None:
+    if last is not None and not away.moved_on:
         draft.message_id = last.message_id
         await save(state, draft)
 
@@ -641,14 +686,17 @@ async def on_typed_value(
 def parse_typed_value(query: CallQuery, code: str, text: str) -> CallQuery | None:
     value = " ".join(text.split())
     if code in {"d", "q"}:
-        if not value.isdigit() or not 0 < int(value) < ID_LIMIT:
+        number = parse_number(value, ID_LIMIT - 1)
+        if number is None or number == 0:
             return None
         key = "department_id" if code == "d" else "question_pack_id"
-        return query.with_(**{key: int(value)})
+        return query.with_(**{key: number})
     if not value or len(value) > TEXT_LIMIT:
         return None
-    key = "operator" if code == "o" else "signal"
-    return query.with_(**{key: value})
+    if code == "o":
+        # Typed text means every operator whose name contains it (the screen says so).
+        return query.with_operator_text(value)
+    return query.with_(signal=value)
 
 
 @router.message(CallsFlow.custom_period, F.text, ~F.text.startswith("/"))
@@ -667,7 +715,7 @@ async def on_custom_period(
         await state.clear()
         await message.answer(t("error.stale", lang))
         return
-    today = datetime.now(tz).date()
+    today = calls_presenter.service.now().astimezone(tz).date()
     try:
         period = parse_custom_period(message.text or "", today)
     except PeriodError as error:
@@ -686,8 +734,11 @@ async def on_custom_period(
     await save(state, draft)
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
     try:
-        view = await calls_presenter.summary(conn, draft.query, tz, lang)
+        notice = progress_notice(progress.edit_text, lang)
+        async with outside_lock(state) as away:
+            view = await calls_presenter.summary(conn, draft.query, tz, lang, progress=notice)
     except AiokkError as error:
         await show_error(progress, error, lang)
         return
-    await progress.edit_text(view.text, reply_markup=summary_keyboard(view, lang))
+    markup = moved_on_keyboard(lang) if away.moved_on else summary_keyboard(view, lang)
+    await progress.edit_text(view.text, reply_markup=markup)

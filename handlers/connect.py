@@ -15,17 +15,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     CallbackQuery,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
 
 from bot.addresses import AddressError, display_host, normalise_base_url
-from bot.aiokk.errors import AiokkError
+from bot.aiokk.errors import AddressRefused, AiokkError
 from bot.callbacks import ConnectAction, ConnectCb, MenuAction, MenuCb
 from bot.config import Settings
 from bot.crypto import mask_token
 from bot.digest.service import DigestService
+from bot.isolation import outside_lock
 from bot.keyboards import cancel_connect, confirm_disconnect, main_menu
 from bot.messages import error_sentence, esc, show
 from bot.services.connections import ConnectionService, DemoUnavailable
@@ -104,7 +107,8 @@ async def on_demo(
         return
     await state.clear()
     try:
-        await connections.connect_demo(query.from_user.id)
+        async with outside_lock():  # the user's other updates need not wait for aiokk
+            await connections.connect_demo(query.from_user.id)
     except DemoUnavailable:
         await show(query, t("connect.demo_unavailable", lang))
         return
@@ -117,13 +121,23 @@ async def on_demo(
 @router.message(
     ConnectFlow.address, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/")
 )
-async def on_address(message: Message, state: FSMContext, lang: str) -> None:
+async def on_address(
+    message: Message, state: FSMContext, lang: str, connections: ConnectionService
+) -> None:
     try:
         base_url = normalise_base_url(message.text or "")
     except AddressError as error:
         await message.answer(
             t(f"connect.address_{error.reason}", lang), reply_markup=cancel_connect(lang)
         )
+        return
+    try:
+        async with outside_lock(state) as away:  # resolving the name may take seconds
+            await connections.check_address(base_url)
+    except AddressRefused as refused:
+        await message.answer(error_sentence(refused, lang), reply_markup=cancel_connect(lang))
+        return
+    if away.moved_on:  # the user went on meanwhile (/cancel, /start): the flow is over
         return
     await state.update_data(base_url=base_url)
     await state.set_state(ConnectFlow.token)
@@ -150,17 +164,28 @@ async def on_token(
         return
     progress = await message.answer(t("connect.checking", lang))
     try:
-        connection = await connections.connect(message.from_user.id, base_url, token)
+        async with outside_lock(state) as away:
+            connection = await connections.connect(message.from_user.id, base_url, token)
     except AiokkError as error:
         reason = error_sentence(error, lang)
         await progress.edit_text(
             t("connect.failed", lang, reason=reason), reply_markup=cancel_connect(lang)
         )
         return
-    await state.clear()
+    if not away.moved_on:  # else the state is the user's newer flow's
+        await state.clear()
     host = esc(display_host(connection.base_url))
     done = t("connect.done", lang, host=host, masked=esc(mask_token(token)))
     await progress.edit_text(done, reply_markup=main_menu(lang))
+
+
+async def _may_delete(bot: Bot, message: Message) -> bool:
+    """Whether the bot may delete others' messages in the group (asked first: Telegram
+    counts a refused delete as an error)."""
+    me = await bot.get_chat_member(message.chat.id, bot.id)
+    return isinstance(me, ChatMemberOwner) or (
+        isinstance(me, ChatMemberAdministrator) and me.can_delete_messages
+    )
 
 
 async def _delete_quietly(message: Message) -> bool:
@@ -189,7 +214,7 @@ async def on_not_text(message: Message, lang: str) -> None:
 )
 async def on_token_in_group(message: Message, lang: str, bot: Bot) -> None:
     """A token pasted in a group is deleted at once; tokens belong in a private chat."""
-    if await _delete_quietly(message):
+    if await _may_delete(bot, message) and await _delete_quietly(message):
         await message.answer(
             t("connect.token_deleted_group", lang), reply_markup=await _private_link(bot, lang)
         )

@@ -66,16 +66,17 @@ from bot.digest.model import (
     Subscription,
     scope_query,
 )
-from bot.digest.render import rule_text
-from bot.digest.runner import NoConnection
+from bot.digest.render import period_label, rule_text
+from bot.digest.runner import NoConnection, PartlyDelivered
 from bot.digest.service import DigestService
+from bot.isolation import outside_lock
 from bot.messages import error_sentence, esc, show
 from bot.permissions import is_chat_admin, is_private
 from bot.reports.render import render_card
 from bot.texts import t
 from handlers.settings import valid_timezone
 from storage import Connection
-from storage.digests import subscription_from_row, subscription_to_row
+from storage.digests import DigestMessage, subscription_from_row, subscription_to_row
 
 log = logging.getLogger(__name__)
 
@@ -477,7 +478,8 @@ async def on_send_now(
     # Answer before the slow part: a callback query expires within seconds.
     await query.answer(t("digest.sending", lang))
     try:
-        await digests.send_now(bot, sub)
+        async with outside_lock():  # the user's other updates need not wait for aiokk
+            await digests.send_now(bot, sub)
     except NoConnection:
         await bot.send_message(
             sub.chat_id, t("digest.error.no_connection", lang), message_thread_id=sub.thread_id
@@ -486,6 +488,14 @@ async def on_send_now(
         await bot.send_message(
             sub.chat_id,
             t("digest.preview_failed", lang, reason=error_sentence(error, lang)),
+            message_thread_id=sub.thread_id,
+        )
+    except PartlyDelivered:
+        start, end = digests.preview_period(sub)
+        await bot.send_message(
+            sub.chat_id,
+            t("digest.file_failed", lang, period=period_label(start, end, lang)),
+            reply_markup=kb.send_now_keyboard(sub.id, lang),
             message_thread_id=sub.thread_id,
         )
 
@@ -678,10 +688,13 @@ async def on_scope_kind(
         return
     await query.answer()
     try:
-        offered = await digests.offer(kind, conn)
+        async with outside_lock(state) as away:
+            offered = await digests.offer(kind, conn)
     except AiokkError as error:
         offered = []
         log.info("catalog warm-up for the digest wizard failed: %s", type(error).__name__)
+    if away.moved_on:  # the user went on meanwhile: their newer screen stays
+        return
     await state.update_data({OFFER_KEY: [value for _, value in offered], KIND_KEY: kind.value})
     key = f"digest.ask.scope_{kind.value}" if offered else f"digest.ask.scope_{kind.value}_none"
     await show(
@@ -762,7 +775,7 @@ async def on_scope_text(
     if kind in (ScopeKind.DEPARTMENT, ScopeKind.PACK) and not text.isdigit():
         await message.answer(t("digest.id_invalid", lang))
         return
-    scope = scope_for(kind, text)
+    scope = scope_for(kind, text, typed=True)
     if scope is None:
         await message.answer(t("digest.id_invalid", lang))
         return
@@ -808,9 +821,12 @@ async def on_signals(
     offered: list[str] = []
     if conn is not None:
         try:
-            offered = await digests.offer_signals(conn)
+            async with outside_lock(state) as away:
+                offered = await digests.offer_signals(conn)
         except AiokkError as error:
             log.info("catalog warm-up for the digest wizard failed: %s", type(error).__name__)
+        if away.moved_on:  # the user went on meanwhile: their newer screen stays
+            return
     shown = offered + [word for word in sub.rule.signals if word not in offered]
     await state.update_data({OFFER_KEY: shown})
     await _show_signals(query, sub, offered, lang)
@@ -947,6 +963,22 @@ async def _send_card(
             await bot.send_message(chat_id, part, **kwargs)
 
 
+async def _pressed_digest(
+    query: CallbackQuery, callback_data: DigestCallCb, digests: DigestService, lang: str
+) -> DigestMessage | None:
+    """The digest message the press came from, when its button may act on that call."""
+    pressed = query.message
+    if pressed is None:
+        await _deny(query, t("error.stale", lang))
+        return None
+    message = await digests.listed_message(
+        callback_data.m, pressed.chat.id, pressed.message_id, callback_data.d
+    )
+    if message is None:
+        await _deny(query, t("digest.listed_only", lang))
+    return message
+
+
 @router.callback_query(DigestCallCb.filter(F.action == CallAction.OPEN))
 async def on_open_call(
     query: CallbackQuery,
@@ -955,12 +987,12 @@ async def on_open_call(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    message = await digests.message(callback_data.m)
-    if message is None or query.message is None or message.chat_id != query.message.chat.id:
-        await _deny(query, t("error.stale", lang))
+    message = await _pressed_digest(query, callback_data, digests, lang)
+    if message is None:
         return
     try:
-        found = await digests.find_call(message, callback_data.d)
+        async with outside_lock():
+            found = await digests.find_call(message, callback_data.d)
     except AiokkError as error:
         await _deny(query, error_sentence(error, lang)[:200])
         return
@@ -979,10 +1011,10 @@ async def on_handled(
     bot: Bot,
     digests: DigestService,
 ) -> None:
-    message = await digests.message(callback_data.m)
-    if message is None or query.message is None or message.chat_id != query.message.chat.id:
-        await _deny(query, t("error.stale", lang))
+    message = await _pressed_digest(query, callback_data, digests, lang)
+    if message is None:
         return
+    # Any member of the chat may mark a call the digest listed; the mark names them.
     user = query.from_user
     mark, new = await digests.mark_handled(
         bot, message, callback_data.d, user.id, user.first_name or user.full_name

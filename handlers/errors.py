@@ -11,11 +11,14 @@ from aiogram.types import ErrorEvent
 
 from bot.aiokk.errors import AiokkError
 from bot.messages import error_sentence
+from bot.middlewares import Press
 from bot.texts import DEFAULT_LANGUAGE, pick_language, t
 
 log = logging.getLogger(__name__)
 
 router = Router(name="errors")
+
+ALERT_LIMIT = 200  # characters Telegram shows in an alert
 
 
 def _where(event: ErrorEvent) -> tuple[int | None, str]:
@@ -30,12 +33,12 @@ def _where(event: ErrorEvent) -> tuple[int | None, str]:
     return None, DEFAULT_LANGUAGE
 
 
-async def _tell(bot: Bot, event: ErrorEvent, lang: str, text: str) -> None:
+async def _tell(bot: Bot, event: ErrorEvent, text: str, press: Press | None) -> None:
+    """As an alert for a press (a message if the press was answered already), else a message."""
     chat_id, _ = _where(event)
-    query = event.update.callback_query
     try:
-        if query is not None:
-            await query.answer(text[:200], show_alert=True)
+        if press is not None:
+            await press.answer(bot, text[:ALERT_LIMIT], alert=True)
         elif chat_id is not None:
             await bot.send_message(chat_id, text)
     except Exception:  # the user may have blocked the bot; the error is already logged
@@ -43,16 +46,20 @@ async def _tell(bot: Bot, event: ErrorEvent, lang: str, text: str) -> None:
 
 
 @router.errors(ExceptionTypeFilter(AiokkError))
-async def on_aiokk_error(event: ErrorEvent, bot: Bot, lang: str | None = None) -> None:
+async def on_aiokk_error(
+    event: ErrorEvent, bot: Bot, lang: str | None = None, press: Press | None = None
+) -> None:
     error = event.exception
     assert isinstance(error, AiokkError)
     log.warning("aiokk error in update %s: %s", event.update.update_id, type(error).__name__)
     language = lang or _where(event)[1]
-    await _tell(bot, event, language, error_sentence(error, language))
+    await _tell(bot, event, error_sentence(error, language), press)
 
 
 @router.errors()
-async def on_error(event: ErrorEvent, bot: Bot, lang: str | None = None) -> None:
+async def on_error(
+    event: ErrorEvent, bot: Bot, lang: str | None = None, press: Press | None = None
+) -> None:
     error_id = secrets.token_hex(4)
     log.error(
         "unhandled error %s in update %s",
@@ -61,4 +68,4 @@ async def on_error(event: ErrorEvent, bot: Bot, lang: str | None = None) -> None
         exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
     )
     language = lang or _where(event)[1]
-    await _tell(bot, event, language, t("error.unexpected", language, error_id=error_id))
+    await _tell(bot, event, t("error.unexpected", language, error_id=error_id), press)

@@ -1,15 +1,16 @@
-"""Starting an export from a button press; shared by the calls and operator screens."""
+"""Starting an export from a button press (shared by the calls and operator screens), and
+**Retry** under an export that failed or was interrupted by a restart."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.aiokk.errors import AiokkError
 from bot.config import Settings
+from bot.exports.callbacks import ExportCb
 from bot.exports.job import ExportFormat
 from bot.exports.service import ExportBusy, ExportRequest, ExportService
 from bot.messages import error_sentence
@@ -17,6 +18,8 @@ from bot.query.model import CallQuery
 from bot.services.calls import CallsPresenter
 from bot.texts import t
 from storage import ChatSettings, Connection
+
+router = Router(name="exporting")
 
 
 async def launch_export(
@@ -52,9 +55,15 @@ async def launch_export(
             fmt,
             delimiter=chat_settings.csv_delimiter,
             limit_bytes=settings.max_upload_bytes,
-            now=datetime.now(UTC),
+            now=presenter.service.now(),
         )
-        request = ExportRequest(chat_id=message.chat.id, thread_id=thread_id, job=job, title=title)
+        request = ExportRequest(
+            chat_id=message.chat.id,
+            thread_id=thread_id,
+            user_id=query.from_user.id,
+            job=job,
+            title=title,
+        )
         exports.start(bot, request, lang)
     except AiokkError as error:
         await bot.send_message(
@@ -62,3 +71,43 @@ async def launch_export(
         )
     except ExportBusy:
         await bot.send_message(message.chat.id, t("export.busy", lang), message_thread_id=thread_id)
+
+
+@router.callback_query(ExportCb.filter())
+async def on_retry(
+    query: CallbackQuery,
+    callback_data: ExportCb,
+    lang: str,
+    bot: Bot,
+    connection: Connection | None,
+    exports: ExportService,
+) -> None:
+    """Run the export again on the asker's connection, in its own message: only the person
+    who asked for it may (the file is built from their aiokk)."""
+    message = query.message
+    record = await exports.stored(callback_data.id)
+    if (
+        record is None
+        or message is None
+        or record.chat_id != message.chat.id
+        or record.message_id != message.message_id
+    ):
+        await query.answer(t("error.stale", lang), show_alert=True)
+        return
+    if record.user_id != query.from_user.id:
+        await query.answer(t("export.retry_own", lang), show_alert=True)
+        return
+    if connection is None:
+        await query.answer(t("calls.not_connected", lang), show_alert=True)
+        return
+    try:
+        started = await exports.retry(
+            bot, record, base_url=connection.base_url, token=connection.token
+        )
+    except ExportBusy:
+        await query.answer(t("export.busy", lang), show_alert=True)
+        return
+    if started is None:
+        await query.answer(t("error.stale", lang), show_alert=True)
+        return
+    await query.answer(t("export.started", lang))

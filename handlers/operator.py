@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,16 +16,18 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.aiokk.errors import AiokkError
-from bot.callbacks import MenuAction, MenuCb, OperatorAction, OperatorCb
+from bot.callbacks import MenuAction, MenuCb, OperatorAction, OperatorCb, parse_number
 from bot.config import Settings
 from bot.exports.job import ExportFormat
 from bot.exports.service import ExportService
-from bot.messages import error_sentence, esc, show
-from bot.query.model import CallQuery, Period, PeriodKind
+from bot.isolation import outside_lock
+from bot.messages import error_sentence, esc, is_not_modified, show
+from bot.query.model import CallQuery, OperatorPick, Period, PeriodKind, name_key, pick_labels
 from bot.reports.render import list_row, render_card, render_operator_card
 from bot.reports.stats import compute_stats_async
-from bot.services.calls import CallsPresenter, period_label
+from bot.services.calls import CallsPresenter, comparison_label, period_label, progress_notice
 from bot.texts import t
+from handlers.calls import clock_time
 from handlers.exporting import launch_export
 from storage import CatalogRepo, ChatSettings, Connection, OperatorLookupRepo
 
@@ -42,15 +45,28 @@ class OperatorFlow(StatesGroup):
 
 @dataclass
 class Lookup:
-    """The operator screen's state in FSM data: the chosen name, period and offered options."""
+    """The operator screen's state in FSM data: the person chosen, period and offered options.
+
+    The chosen person is matched exactly (by ``operatorId`` where the data has one), never
+    as a part of a longer name: "Тимур Сейткали" is not "Тимур Сейткали Младший".
+    """
 
     message_id: int = 0
-    name: str = ""
+    pick: OperatorPick | None = None
+    label: str = ""  # the name, with the department for a namesake
     period: str = PeriodKind.D7.value
-    options: list[str] = field(default_factory=list)
+    options: list[OperatorPick] = field(default_factory=list)
+    search: str = ""  # the text of a search that failed, for Retry
 
     def dump(self) -> dict[str, Any]:
-        return {"m": self.message_id, "n": self.name, "p": self.period, "opts": self.options}
+        return {
+            "m": self.message_id,
+            "k": self.pick.dump() if self.pick else None,
+            "lb": self.label,
+            "p": self.period,
+            "opts": [option.dump() for option in self.options],
+            "q": self.search,
+        }
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> Lookup | None:
@@ -58,17 +74,28 @@ class Lookup:
         if not isinstance(raw, dict):
             return None
         try:
+            # Before ids, the chosen name was stored as "n" (empty when none).
+            chosen = raw.get("k", raw.get("n") or None)
+            pick = OperatorPick.load(chosen) if chosen else None
             return cls(
                 message_id=int(raw["m"]),
-                name=str(raw.get("n", "")),
+                pick=pick,
+                label=str(raw.get("lb") or (pick.name if pick else "")),
                 period=str(raw.get("p", PeriodKind.D7.value)),
-                options=[str(item) for item in raw.get("opts", [])],
+                options=[OperatorPick.load(item) for item in raw.get("opts", [])],
+                search=str(raw.get("q", "")),
             )
         except (KeyError, TypeError, ValueError):
             return None
 
+    def choose(self, index: int) -> OperatorPick:
+        self.pick = self.options[index]
+        self.label = pick_labels(self.options)[index]
+        return self.pick
+
     def query(self) -> CallQuery:
-        return CallQuery(operator=self.name, period=Period(PeriodKind(self.period)))
+        assert self.pick is not None, "no operator chosen yet"
+        return CallQuery(period=Period(PeriodKind(self.period))).with_operator(self.pick)
 
 
 async def save(state: FSMContext, lookup: Lookup) -> None:
@@ -87,22 +114,30 @@ def menu_row(lang: str) -> list[InlineKeyboardButton]:
     return [btn(t("btn.menu", lang), MenuCb(action=MenuAction.MENU).pack())]
 
 
-def options_keyboard(names: list[str], lang: str) -> InlineKeyboardMarkup:
+def options_keyboard(picks: list[OperatorPick], lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for index, name in enumerate(names):
-        builder.row(btn(name[:60], cb(OperatorAction.PICK, index)))
+    for index, label in enumerate(pick_labels(picks)):
+        builder.row(btn(label[:60], cb(OperatorAction.PICK, index)))
     builder.row(*menu_row(lang))
     return builder.as_markup()
 
 
+def same_person(one: OperatorPick, other: OperatorPick) -> bool:
+    """By id when both have one; otherwise by the exact name (as the local filter matches)."""
+    if one.id is not None and other.id is not None:
+        return one.id == other.id
+    return name_key(one.name) == name_key(other.name)
+
+
 async def _suggestions(
     user_id: int, conn: Connection, lookups: OperatorLookupRepo, catalog: CatalogRepo
-) -> list[str]:
-    names = await lookups.recent(user_id)
+) -> list[OperatorPick]:
+    picks = await lookups.recent(user_id)
     for entry in await catalog.operators(conn.id, limit=SUGGESTIONS * 2):
-        if entry.name not in names:
-            names.append(entry.name)
-    return names[:SUGGESTIONS]
+        candidate = entry.pick
+        if not any(same_person(candidate, known) for known in picks):
+            picks.append(candidate)
+    return picks[:SUGGESTIONS]
 
 
 @router.message(Command("op"))
@@ -153,15 +188,15 @@ async def _ask(
     lookups: OperatorLookupRepo,
     catalog: CatalogRepo,
 ) -> None:
-    names = await _suggestions(
+    picks = await _suggestions(
         target.from_user.id if target.from_user else 0, conn, lookups, catalog
     )
     text = t("op.ask", lang)
-    if names:
+    if picks:
         text += "\n\n" + t("op.recent", lang)
-    sent = await show(target, text, options_keyboard(names, lang))
+    sent = await show(target, text, options_keyboard(picks, lang))
     await state.set_state(OperatorFlow.name)
-    await save(state, Lookup(message_id=sent.message_id if sent else 0, options=names))
+    await save(state, Lookup(message_id=sent.message_id if sent else 0, options=picks))
 
 
 @router.message(OperatorFlow.name, F.text, ~F.text.startswith("/"))
@@ -199,54 +234,118 @@ async def _search(
         await message.answer(t("calls.invalid.text", lang))
         return
     progress = await message.answer(t("op.searching", lang))
-    await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+    user_id = message.chat.id if message.from_user is None else message.from_user.id
+    await _find(progress, state, text, user_id, lang, tz, bot, conn, presenter, lookups)
+
+
+async def _find(
+    progress: Message,
+    state: FSMContext,
+    text: str,
+    user_id: int,
+    lang: str,
+    tz: ZoneInfo,
+    bot: Bot,
+    conn: Connection,
+    presenter: CallsPresenter,
+    lookups: OperatorLookupRepo,
+    *,
+    again: bool = False,
+) -> None:
+    """Search for ``text`` and show the result in ``progress`` (``again``: from Retry)."""
+    await bot.send_chat_action(progress.chat.id, ChatAction.TYPING)
     try:
-        names = await presenter.service.find_operators(conn, text, tz)
+        notice = progress_notice(progress.edit_text, lang)
+        async with outside_lock(state) as away:
+            picks = await presenter.find_operators(conn, text, tz, progress=notice)
     except AiokkError as error:
-        await progress.edit_text(error_sentence(error, lang))
+        retry = None
+        if not away.moved_on:
+            await save(state, Lookup(message_id=progress.message_id, search=text))
+            retry = retry_keyboard(lang)
+        await _edit(progress, failure_text(error, lang, presenter, tz, again=again), retry)
         return
-    if not names:
-        await progress.edit_text(t("op.not_found", lang, text=esc(text)))
+    if not picks:
+        await _edit(progress, t("op.not_found", lang, text=esc(text)), None)
         return
-    lookup = Lookup(message_id=progress.message_id, options=names[: SUGGESTIONS * 2])
+    if away.moved_on:
+        # The user went on meanwhile: the buttons would need the lookup they replaced.
+        await _edit(progress, t("error.stale", lang), None)
+        return
+    lookup = Lookup(message_id=progress.message_id, options=picks[: SUGGESTIONS * 2])
     await state.set_state(None)
-    if len(names) > 1:
+    if len(picks) > 1:
+        # Several people match the text, even when one name equals it: the user picks.
         await save(state, lookup)
         await progress.edit_text(
             t("op.choose", lang), reply_markup=options_keyboard(lookup.options, lang)
         )
         return
-    lookup.name = names[0]
+    only = lookup.choose(0)
     await save(state, lookup)
-    await lookups.remember(
-        message.chat.id if message.from_user is None else message.from_user.id, names[0]
+    await lookups.remember(user_id, only)
+    await _scorecard(progress, state, lookup, lang, tz, conn, presenter)
+
+
+def retry_keyboard(lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[btn(t("btn.retry", lang), cb(OperatorAction.RETRY))]]
     )
-    await _scorecard(progress, lookup, lang, tz, conn, presenter)
+
+
+def failure_text(
+    error: AiokkError, lang: str, presenter: CallsPresenter, tz: ZoneInfo, *, again: bool
+) -> str:
+    """The error's sentence; after a Retry, first that it failed again and when (so that
+    the message visibly changes)."""
+    text = error_sentence(error, lang)
+    if again:
+        text = t("error.still_failing", lang, time=clock_time(presenter, tz)) + "\n" + text
+    return text
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if not is_not_modified(error):
+            raise
 
 
 async def _scorecard(
     target: Message | CallbackQuery,
+    state: FSMContext,
     lookup: Lookup,
     lang: str,
     tz: ZoneInfo,
     conn: Connection,
     presenter: CallsPresenter,
+    *,
+    again: bool = False,
 ) -> None:
     query = lookup.query()
     try:
-        result = await presenter.fetch(conn, query, tz)
+        waiting = InlineKeyboardMarkup(inline_keyboard=[])
+        notice = progress_notice(lambda text: _show(target, text, waiting), lang)
+        async with outside_lock(state) as away:
+            result = await presenter.fetch(conn, query, tz, progress=notice)
     except AiokkError as error:
-        retry = InlineKeyboardMarkup(
-            inline_keyboard=[[btn(t("btn.retry", lang), cb(OperatorAction.PERIOD, lookup.period))]]
-        )
-        await _show(target, error_sentence(error, lang), retry)
+        text = failure_text(error, lang, presenter, tz, again=again)
+        await _show(target, text, retry_keyboard(lang))
         return
     stats = await compute_stats_async(result.records)
     previous = None
+    previous_text = None
     if result.previous is not None:
         previous = await compute_stats_async(result.previous)
+        previous_text = comparison_label(result, lang)
     text = render_operator_card(
-        lookup.name, stats, previous, period_label=period_label(query, lang), lang=lang
+        lookup.label,
+        stats,
+        previous,
+        period_label=period_label(query, lang),
+        lang=lang,
+        previous_label=previous_text,
     )
     builder = InlineKeyboardBuilder()
     for record in result.typed_range(0, LAST_CALLS):
@@ -261,6 +360,9 @@ async def _scorecard(
     if stats.total:
         builder.row(btn(t("calls.btn.xlsx", lang), cb(OperatorAction.EXPORT, ExportFormat.XLSX)))
     builder.row(btn(t("btn.back", lang), cb(OperatorAction.ASK)), *menu_row(lang))
+    if away.moved_on:  # the user went on meanwhile: no buttons that need this lookup
+        builder = InlineKeyboardBuilder()
+        builder.row(*menu_row(lang))
     await _show(target, text, builder.as_markup())
 
 
@@ -296,7 +398,7 @@ async def on_operator_button(
         return
     value = callback_data.v
     action = callback_data.a
-    if action is OperatorAction.EXPORT and lookup.name:
+    if action is OperatorAction.EXPORT and lookup.pick is not None:
         await launch_export(
             query,
             lookup.query(),
@@ -311,11 +413,13 @@ async def on_operator_button(
             exports=exports,
         )
         return
-    pick = action is OperatorAction.PICK and value.isdigit() and int(value) < len(lookup.options)
-    chosen = bool(lookup.name)
+    number = parse_number(value)
+    pick = action is OperatorAction.PICK and number is not None and number < len(lookup.options)
+    chosen = lookup.pick is not None
     period = action is OperatorAction.PERIOD and chosen and value in {k.value for k in PERIODS}
-    card = action is OperatorAction.CARD and chosen and value.isdigit()
-    if not (pick or period or card):
+    card = action is OperatorAction.CARD and chosen and number is not None
+    retry = action is OperatorAction.RETRY and (chosen or bool(lookup.search))
+    if not (pick or period or card or retry):
         await query.answer(t("error.stale", lang), show_alert=True)
         return
     if card:
@@ -324,15 +428,35 @@ async def on_operator_button(
         return
     # A press is answered exactly once: Telegram refuses a second answer.
     await query.answer()
+    if retry and not chosen:
+        if isinstance(message, Message):
+            await _find(
+                message,
+                state,
+                lookup.search,
+                query.from_user.id,
+                lang,
+                tz,
+                bot,
+                connection,
+                calls_presenter,
+                lookups,
+                again=True,
+            )
+        return
+    if retry:
+        await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
+        await _scorecard(query, state, lookup, lang, tz, connection, calls_presenter, again=True)
+        return
     if pick:
-        lookup.name = lookup.options[int(value)]
+        chosen_pick = lookup.choose(int(value))
         await state.set_state(None)
-        await lookups.remember(query.from_user.id, lookup.name)
+        await lookups.remember(query.from_user.id, chosen_pick)
     else:
         lookup.period = value
     await save(state, lookup)
     await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-    await _scorecard(query, lookup, lang, tz, connection, calls_presenter)
+    await _scorecard(query, state, lookup, lang, tz, connection, calls_presenter)
 
 
 async def _card(
@@ -346,7 +470,8 @@ async def _card(
     presenter: CallsPresenter,
 ) -> None:
     try:
-        result = await presenter.fetch(conn, lookup.query(), tz)
+        async with outside_lock():
+            result = await presenter.fetch(conn, lookup.query(), tz)
     except AiokkError as error:
         await query.answer(error_sentence(error, lang), show_alert=True)
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from bot.query.model import OperatorPick, name_key
 from storage.db import Database
 from storage.timestamps import now_text
 
@@ -26,14 +27,15 @@ class CatalogObservation:
     """Counters collected from one batch of records.
 
     departments: ``{department_id: (name, calls)}``;
-    operators: ``{name: (department_id, calls)}``;
+    operators: ``{operator_id or name: (name, department_id, calls)}``: a person is keyed
+    by ``operatorId``, by the name only when the record has no id;
     question_packs: ``{pack_id: (title, criteria_count)}``;
     question_pack_calls: ``{pack_id: calls}`` (a pack missing here counts as 1);
     signals: ``{word: calls}``.
     """
 
     departments: dict[int, tuple[str | None, int]] = field(default_factory=dict)
-    operators: dict[str, tuple[int | None, int]] = field(default_factory=dict)
+    operators: dict[int | str, tuple[str, int | None, int]] = field(default_factory=dict)
     question_packs: dict[int, tuple[str | None, int | None]] = field(default_factory=dict)
     question_pack_calls: dict[int, int] = field(default_factory=dict)
     signals: dict[str, int] = field(default_factory=dict)
@@ -42,12 +44,17 @@ class CatalogObservation:
         old_name, calls = self.departments.get(department_id, (None, 0))
         self.departments[department_id] = (name or old_name, calls + 1)
 
-    def add_operator(self, name: str, department_id: int | None) -> None:
-        name = name.strip()
+    def add_operator(
+        self, name: str, department_id: int | None, operator_id: int | None = None
+    ) -> None:
+        """Count one call; the name seen last is kept (a person may be renamed)."""
+        name = " ".join(name.split())
         if not name:
             return
-        old_department, calls = self.operators.get(name, (None, 0))
-        self.operators[name] = (
+        key: int | str = operator_id if operator_id is not None else name
+        _, old_department, calls = self.operators.get(key, (name, None, 0))
+        self.operators[key] = (
+            name,
             department_id if department_id is not None else old_department,
             calls + 1,
         )
@@ -82,6 +89,42 @@ class OperatorEntry(NamedTuple):
     name: str
     department_id: int | None
     calls: int
+    operator_id: int | None = None
+    department_name: str | None = None
+
+    @property
+    def pick(self) -> OperatorPick:
+        """This person as a choice for a filter."""
+        return OperatorPick(self.name, self.operator_id, self.department_name)
+
+
+def operator_ident(operator_id: int | None, name: str) -> str:
+    """The catalog's key of a person: the id where the data has one, else the name."""
+    return f"i:{operator_id}" if operator_id is not None else f"n:{name}"
+
+
+def merge_namesakes(entries: list[OperatorEntry]) -> list[OperatorEntry]:
+    """Fold entries without an id into the one person with an id and the same name.
+
+    Records without ``operatorId`` (and rows learned before ids were kept) are matched
+    by name, so they count for that person. With several people of that name, the
+    name-only entry stays: it cannot be attributed.
+    """
+    with_id: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        if entry.operator_id is not None:
+            with_id.setdefault(name_key(entry.name), []).append(index)
+    merged = list(entries)
+    dropped: set[int] = set()
+    for index, entry in enumerate(entries):
+        owners = with_id.get(name_key(entry.name), [])
+        if entry.operator_id is None and len(owners) == 1:
+            owner = merged[owners[0]]
+            merged[owners[0]] = owner._replace(calls=owner.calls + entry.calls)
+            dropped.add(index)
+    kept = [entry for index, entry in enumerate(merged) if index not in dropped]
+    kept.sort(key=lambda entry: (-entry.calls, entry.name, entry.operator_id or 0))
+    return kept
 
 
 class QuestionPackEntry(NamedTuple):
@@ -144,17 +187,27 @@ class CatalogRepo:
             )
             await self._db.executemany(
                 """
-                INSERT INTO catalog_operators (connection_id, name, department_id, calls, last_seen)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (connection_id, name) DO UPDATE SET
+                INSERT INTO catalog_operators
+                    (connection_id, ident, operator_id, name, department_id, calls, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (connection_id, ident) DO UPDATE SET
+                    name = excluded.name,
                     department_id = COALESCE(excluded.department_id,
                                              catalog_operators.department_id),
                     calls = catalog_operators.calls + excluded.calls,
                     last_seen = excluded.last_seen
                 """,
                 [
-                    (connection_id, name.strip(), dep_id, calls, now)
-                    for name, (dep_id, calls) in obs.operators.items()
+                    (
+                        connection_id,
+                        operator_ident(key if isinstance(key, int) else None, name),
+                        key if isinstance(key, int) else None,
+                        name,
+                        dep_id,
+                        calls,
+                        now,
+                    )
+                    for key, (name, dep_id, calls) in obs.operators.items()
                     if name.strip()
                 ],
             )
@@ -208,12 +261,16 @@ class CatalogRepo:
         return [DepartmentEntry(row[0], row[1], row[2]) for row in rows]
 
     async def operators(self, connection_id: int, limit: int | None = None) -> list[OperatorEntry]:
+        """People seen, most calls first; name-only entries merged (see ``merge_namesakes``)."""
         rows = await self._db.fetch_all(
-            "SELECT name, department_id, calls FROM catalog_operators WHERE connection_id = ?"
-            " ORDER BY calls DESC, name" + _limit_clause(limit),
-            (connection_id, *_limit_params(limit)),
+            "SELECT o.name, o.department_id, o.calls, o.operator_id, d.name"
+            " FROM catalog_operators AS o LEFT JOIN catalog_departments AS d"
+            " ON d.connection_id = o.connection_id AND d.department_id = o.department_id"
+            " WHERE o.connection_id = ?",
+            (connection_id,),
         )
-        return [OperatorEntry(row[0], row[1], row[2]) for row in rows]
+        entries = merge_namesakes([OperatorEntry(*row) for row in rows])
+        return entries if limit is None else entries[: max(limit, 0)]
 
     async def question_packs(
         self, connection_id: int, limit: int | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +28,26 @@ Params = Sequence[Any] | dict[str, Any]
 
 BUSY_TIMEOUT_MS = 5000
 _MEMORY = ":memory:"
+
+
+FILE_MODE = 0o600
+"""The database and its -wal/-shm files hold tokens (encrypted) and call data: owner only."""
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file readable by its owner only, or make an existing one so.
+
+    SQLite creates the -wal and -shm files with the database file's permissions; those of an
+    older installation are tightened too.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chmod(companion, FILE_MODE)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            logger.warning("cannot make %s readable by its owner only", companion)
 
 
 class Database:
@@ -50,6 +71,7 @@ class Database:
         location = str(path)
         if location != _MEMORY:
             Path(location).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(Path(location))
         conn = await aiosqlite.connect(location, isolation_level=None)
         db = cls(conn, location)
         try:
@@ -99,17 +121,14 @@ class Database:
         async with self._lock:
             self._owner = task
             try:
+                # Whatever fails, the BEGIN included (a cancelled await of it still runs in
+                # aiosqlite's thread), the connection leaves with no transaction open.
                 await self._run("BEGIN IMMEDIATE")
-                try:
-                    yield self._conn
-                except BaseException:
-                    await self._rollback()
-                    raise
-                try:
-                    await self._run("COMMIT")
-                except BaseException:
-                    await self._rollback()
-                    raise
+                yield self._conn
+                await self._run("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
             finally:
                 self._owner = None
 
@@ -130,12 +149,16 @@ class Database:
             self._depth -= 1
 
     async def _rollback(self) -> None:
-        if not self._conn.in_transaction:
-            return
+        """Roll back whatever is open, even a BEGIN still queued behind a cancelled await.
+
+        aiosqlite runs statements one by one in its thread, in order: asking now whether a
+        transaction is open could miss that BEGIN, while a ROLLBACK queued after it cannot.
+        """
         try:
             await self._run("ROLLBACK")
-        except sqlite3.Error:
-            logger.exception("Rollback failed on %s", self._path)
+        except sqlite3.Error as error:
+            if "no transaction is active" not in str(error):
+                logger.exception("Rollback failed on %s", self._path)
 
     def in_own_transaction(self) -> bool:
         """True when the current task is inside :meth:`transaction`."""

@@ -34,12 +34,24 @@ class RunState:
     CLAIMED = "claimed"  # being built and sent by ``claimed_by`` since ``claimed_at``
     RETRY = "retry"  # failed, to be tried again at ``retry_at``
     SENT = "sent"
+    PARTIAL = "partial"  # sent, but the file could not be delivered; the chat was told
     SKIPPED = "skipped"  # nothing to report and the subscription skips empty digests
     FAILED = "failed"  # given up; the chat was told why when possible
     MISSED = "missed"  # too late to be worth sending
 
 
-_FINAL_STATES = frozenset({RunState.SENT, RunState.SKIPPED, RunState.FAILED, RunState.MISSED})
+_FINAL_STATES = frozenset(
+    {RunState.SENT, RunState.PARTIAL, RunState.SKIPPED, RunState.FAILED, RunState.MISSED}
+)
+
+
+class Part:
+    """The parts of a digest, each recorded in ``digest_parts`` as soon as Telegram has it."""
+
+    CHART = "chart"  # the chart as a photo of its own (the text did not fit its caption)
+    MESSAGE = "message"  # the text, or the chart with the text as its caption
+    FILE = "file"
+    FILE_NOTE = "file_note"  # the line saying the file failed and how to get it
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +310,13 @@ class DigestRepo:
             for row in rows
         ]
 
+    async def active_owner_ids(self) -> list[int]:
+        """Users whose connections feed a running subscription."""
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT owner_user_id FROM digest_subscriptions WHERE paused = 0"
+        )
+        return [row[0] for row in rows]
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> int:
         """A group became a supergroup with a new id: its digests follow it."""
         return await self._db.execute(
@@ -392,6 +411,14 @@ class DigestRepo:
         )
         return [_run(row) for row in rows]
 
+    async def claimed_runs(self) -> list[DigestRun]:
+        """Runs being sent now (or by a process that died)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_RUN_COLUMNS} FROM digest_runs WHERE state = ? ORDER BY due_at, id",
+            (RunState.CLAIMED,),
+        )
+        return [_run(row) for row in rows]
+
     async def reclaim(self, run: DigestRun, now: datetime, claimed_by: str) -> bool:
         """Take over a run awaiting retry or a stale claim; False when someone else did."""
         changed = await self._db.execute(
@@ -445,6 +472,28 @@ class DigestRepo:
                 counts[1] if counts else None,
                 run_id,
             ),
+        )
+
+    # -- delivered parts -------------------------------------------------------------------
+
+    async def parts(self, run_id: int) -> frozenset[str]:
+        """The parts of a run Telegram already has (or may have: those are not repeated)."""
+        rows = await self._db.fetch_all("SELECT part FROM digest_parts WHERE run_id = ?", (run_id,))
+        return frozenset(row[0] for row in rows)
+
+    async def record_part(
+        self,
+        run_id: int,
+        part: str,
+        now: datetime,
+        *,
+        message_id: int | None = None,
+        sure: bool = True,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO digest_parts (run_id, part, sure, message_id, sent_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, part) DO NOTHING",
+            (run_id, part, int(sure), message_id, to_db_time(now)),
         )
 
     # -- handled marks ---------------------------------------------------------------------

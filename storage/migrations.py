@@ -173,9 +173,78 @@ CREATE TABLE digest_messages (
 CREATE INDEX digest_messages_created ON digest_messages (created_at);
 """
 
+# Operators are people, identified by operatorId where the data has one ("i:<id>"), by
+# the name otherwise ("n:<name>"): names change and repeat. Rows learned before are
+# kept as names; they merge with the person's id once the catalog learns it.
+_MIGRATION_3 = """
+CREATE TABLE catalog_operators_v3 (
+    connection_id INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    ident         TEXT NOT NULL,             -- 'i:' || operator_id, or 'n:' || name
+    operator_id   INTEGER,
+    name          TEXT NOT NULL,             -- the latest name seen
+    department_id INTEGER,
+    calls         INTEGER NOT NULL DEFAULT 0,
+    last_seen     TEXT NOT NULL,
+    PRIMARY KEY (connection_id, ident)
+);
+INSERT INTO catalog_operators_v3
+    (connection_id, ident, operator_id, name, department_id, calls, last_seen)
+    SELECT connection_id, 'n:' || name, NULL, name, department_id, calls, last_seen
+    FROM catalog_operators;
+DROP TABLE catalog_operators;
+ALTER TABLE catalog_operators_v3 RENAME TO catalog_operators;
+
+CREATE TABLE operator_lookups_v3 (
+    user_id      INTEGER NOT NULL,
+    ident        TEXT NOT NULL,              -- as in catalog_operators
+    operator_id  INTEGER,
+    name         TEXT NOT NULL,
+    department   TEXT,
+    looked_up_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, ident)
+);
+INSERT INTO operator_lookups_v3 (user_id, ident, operator_id, name, department, looked_up_at)
+    SELECT user_id, 'n:' || name, NULL, name, NULL, looked_up_at
+    FROM operator_lookups ORDER BY rowid;
+DROP TABLE operator_lookups;
+ALTER TABLE operator_lookups_v3 RENAME TO operator_lookups;
+"""
+
+# Each part of a scheduled digest (chart, message, file, the note that the file failed) is
+# recorded as soon as Telegram has it, so that a run resumed after a crash sends only what is
+# missing. Exports in progress are recorded so that a restart can tell their chats.
+_MIGRATION_4 = """
+CREATE TABLE digest_parts (
+    run_id     INTEGER NOT NULL REFERENCES digest_runs(id) ON DELETE CASCADE,
+    part       TEXT NOT NULL,              -- chart | message | file | file_note
+    sure       INTEGER NOT NULL DEFAULT 1, -- 0: the send's fate is unknown (not repeated)
+    message_id INTEGER,
+    sent_at    TEXT NOT NULL,
+    PRIMARY KEY (run_id, part)
+);
+
+CREATE TABLE exports (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id     INTEGER NOT NULL,
+    thread_id   INTEGER,
+    user_id     INTEGER NOT NULL,          -- who asked; a retry runs on their connection
+    message_id  INTEGER,                   -- the progress message
+    lang        TEXT NOT NULL,
+    job         TEXT NOT NULL,             -- JSON: query, format, file name, ... never the token
+    title       TEXT NOT NULL,
+    state       TEXT NOT NULL,             -- running | done | failed | interrupted
+    owner       TEXT NOT NULL,             -- host:pid:nonce of the process running it
+    started_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE INDEX exports_state ON exports (state);
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _MIGRATION_1),
     (2, _MIGRATION_2),
+    (3, _MIGRATION_3),
+    (4, _MIGRATION_4),
 ]
 
 _VERSION_TABLE = """

@@ -1,11 +1,13 @@
 """HTTP client for the aiokk Export API.
 
 One shared ``httpx.AsyncClient`` per process keeps connections pooled. Records
-are parsed incrementally from the response bytes and handed out one at a time;
-transport failures and 5xx answers are retried with exponential backoff while
-nothing has been handed out yet. Every failure surfaces as one of the typed
-errors in ``bot.aiokk.errors``; none of them, and no log line, carries the token
-or the request body.
+are parsed incrementally from the response bytes. ``collect`` feeds them to a sink
+and retries the whole request on transport failures, 5xx answers and bodies cut
+short, with exponential backoff, within a number of attempts and, if given, a
+``Deadline`` for all of them together; ``stream`` hands them out one at a time and
+retries only while nothing has been handed out yet. Every failure surfaces as one
+of the typed errors in ``bot.aiokk.errors``; none of them, and no log line, carries
+the token or the request body.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -39,6 +41,13 @@ from bot.aiokk.errors import (
 )
 from bot.aiokk.models import CallRecord
 from bot.aiokk.stream import RecordParser
+from bot.aiokk.transport import (
+    AddressGuard,
+    AddressPolicy,
+    CheckedTransport,
+    Resolver,
+    system_resolver,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +72,21 @@ _INT_RANGES: dict[Endpoint, tuple[int, int]] = {
     Endpoint.CLIENT_LOYALTY: (1, 10),
 }
 _DIGITS = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a fetch must be over: every attempt, read and backoff of it included."""
+
+    at: float
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
+        return cls(clock() + seconds, clock)
+
+    def remaining(self) -> float:
+        return self.at - self.clock()
 
 
 def validate_filter(endpoint: Endpoint, value: int | str) -> int | str:
@@ -115,6 +139,37 @@ def parse_record(raw: dict[str, Any]) -> CallRecord | None:
         )
         logger.debug("skipped a record that does not validate: %s", ", ".join(locations))
         return None
+
+
+class RecordSink(Protocol):
+    """Takes the records of one response as they are parsed."""
+
+    def add(self, raw: dict[str, Any]) -> None: ...
+
+
+SinkT = TypeVar("SinkT", bound=RecordSink)
+
+
+class RecordList(list[dict[str, Any]]):
+    """A sink that keeps every record."""
+
+    def add(self, raw: dict[str, Any]) -> None:
+        self.append(raw)
+
+
+class _TypedRecords:
+    """A sink that keeps the records that validate, as models."""
+
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+        self.dropped = 0
+
+    def add(self, raw: dict[str, Any]) -> None:
+        record = parse_record(raw)
+        if record is None:
+            self.dropped += 1
+        else:
+            self.records.append(record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +329,12 @@ class _RecordStream:
 
 
 class AiokkClient:
-    """Client for any number of aiokk instances and tokens (both passed per call)."""
+    """Client for any number of aiokk instances and tokens (both passed per call).
+
+    With ``addresses``, every request goes only where that policy allows (see
+    ``bot.aiokk.transport``); without it, anywhere: for tests and tools that talk to
+    an instance they know.
+    """
 
     def __init__(
         self,
@@ -283,6 +343,8 @@ class AiokkClient:
         attempts: int = 3,
         backoff: float = 0.5,
         transport: httpx.AsyncBaseTransport | None = None,
+        addresses: AddressPolicy | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -290,8 +352,14 @@ class AiokkClient:
             raise ValueError("backoff must not be negative")
         self._attempts = attempts
         self._backoff = backoff
+        self._timeout = timeout or DEFAULT_TIMEOUT
+        self._guard = AddressGuard(addresses, resolver) if addresses is not None else None
+        if self._guard is not None:
+            # A transport of its own also keeps proxies from the environment out: a proxy
+            # would resolve the name itself, after the check.
+            transport = CheckedTransport(self._guard, transport or httpx.AsyncHTTPTransport())
         self._http = httpx.AsyncClient(
-            timeout=timeout or DEFAULT_TIMEOUT,
+            timeout=self._timeout,
             transport=transport,
             headers={"Accept": "application/json"},
             follow_redirects=False,
@@ -326,7 +394,9 @@ class AiokkClient:
         body = {"token": token, endpoint.field: value}
         started = time.monotonic()
         try:
-            records = await self._retrying(target, lambda: self._open_records(target, body, token))
+            records = await self._retrying(
+                target, lambda timeouts: self._open_records(target, body, token, timeouts)
+            )
         except AiokkError as error:
             _log_failure(target, error, started)
             raise
@@ -337,38 +407,75 @@ class AiokkClient:
             raise
         finally:
             await records.aclose()
-        logger.info(
-            "aiokk POST %s%s: HTTP %d, %d records in %.2fs",
-            target.host,
-            target.path,
-            records.status,
-            records.count,
-            time.monotonic() - started,
-        )
+        _log_success(target, records, started)
+
+    async def collect(
+        self,
+        base_url: str,
+        token: str,
+        endpoint: Endpoint,
+        value: int | str,
+        sink: Callable[[], SinkT],
+        *,
+        deadline: Deadline | None = None,
+    ) -> SinkT:
+        """Feed every record of one export request to a fresh ``sink()``; return that sink.
+
+        The whole request is retried, with a new sink, while it fails as ``Unavailable``:
+        a 5xx, a timeout, a connection closed mid-body or a body that ends before its
+        JSON does. Attempts stop at ``attempts`` or when ``deadline`` leaves no time,
+        whichever comes first; each attempt's timeouts end at the deadline too.
+        """
+        value = validate_filter(endpoint, value)
+        _check_token_argument(token)
+        target = _Target.build(base_url, endpoint)
+        body = {"token": token, endpoint.field: value}
+        started = time.monotonic()
+
+        async def read_all(timeouts: httpx.Timeout | None) -> tuple[SinkT, _RecordStream]:
+            records = await self._open_records(target, body, token, timeouts)
+            try:
+                into = sink()
+                async for raw in records:
+                    into.add(raw)
+            finally:
+                await records.aclose()
+            return into, records
+
+        try:
+            into, records = await self._retrying(target, read_all, deadline)
+        except AiokkError as error:
+            _log_failure(target, error, started)
+            raise
+        _log_success(target, records, started)
+        return into
 
     async def fetch_raw(
         self, base_url: str, token: str, endpoint: Endpoint, value: int | str
     ) -> list[dict[str, Any]]:
         """All raw records of one export request."""
-        async with self.stream(base_url, token, endpoint, value) as records:
-            return [record async for record in records]
+        return await self.collect(base_url, token, endpoint, value, RecordList)
 
     async def fetch_records(
         self, base_url: str, token: str, endpoint: Endpoint, value: int | str
     ) -> list[CallRecord]:
         """All records of one export request that validate, as typed models."""
-        result: list[CallRecord] = []
-        dropped = 0
-        async with self.stream(base_url, token, endpoint, value) as records:
-            async for raw in records:
-                record = parse_record(raw)
-                if record is None:
-                    dropped += 1
-                else:
-                    result.append(record)
-        if dropped:
-            logger.info("aiokk %s: %d records did not validate", endpoint.path, dropped)
-        return result
+        typed = await self.collect(base_url, token, endpoint, value, _TypedRecords)
+        if typed.dropped:
+            logger.info("aiokk %s: %d records did not validate", endpoint.path, typed.dropped)
+        return typed.records
+
+    async def check_address(self, base_url: str) -> None:
+        """Raise ``AddressRefused`` unless the policy lets the bot connect to ``base_url``.
+
+        Nothing is connected to. A name that does not resolve passes here: a request to it
+        fails as ``Unavailable`` like any unreachable server.
+        """
+        if self._guard is None:
+            return
+        url = _Target.build(base_url, _PROBE[0]).url
+        with contextlib.suppress(OSError, TimeoutError):
+            await self._guard.addresses(url.scheme, url.host, url.port)
 
     async def check_token(self, base_url: str, token: str) -> None:
         """Make one real request and raise the typed error unless the token works."""
@@ -378,7 +485,9 @@ class AiokkClient:
         body = {"token": token, endpoint.field: value}
         started = time.monotonic()
         try:
-            status = await self._retrying(target, lambda: self._probe(target, body, token))
+            status = await self._retrying(
+                target, lambda timeouts: self._probe(target, body, token, timeouts)
+            )
         except AiokkError as error:
             _log_failure(target, error, started)
             raise
@@ -409,16 +518,31 @@ class AiokkClient:
     async def by_signal(self, base_url: str, token: str, word: str) -> list[CallRecord]:
         return await self.fetch_records(base_url, token, Endpoint.SIGNALS, word)
 
-    async def _retrying(self, target: _Target, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run ``operation`` up to ``attempts`` times while it raises ``Unavailable``."""
+    async def _retrying(
+        self,
+        target: _Target,
+        operation: Callable[[httpx.Timeout | None], Awaitable[T]],
+        deadline: Deadline | None = None,
+    ) -> T:
+        """Run ``operation`` up to ``attempts`` times while it raises ``Unavailable``,
+        and, given a ``deadline``, only while there is time left for the next try."""
         attempt = 1
         while True:
             try:
-                return await operation()
+                return await self._attempt(operation, deadline)
             except Unavailable as error:
                 if attempt >= self._attempts:
                     raise
                 delay = self._delay(attempt)
+                if deadline is not None and delay >= deadline.remaining():
+                    logger.warning(
+                        "aiokk POST %s%s: attempt %d failed (%s), no time left for another",
+                        target.host,
+                        target.path,
+                        attempt,
+                        error.message,
+                    )
+                    raise
                 logger.warning(
                     "aiokk POST %s%s: attempt %d of %d failed (%s), retrying in %.2fs",
                     target.host,
@@ -431,14 +555,53 @@ class AiokkClient:
             await asyncio.sleep(delay)
             attempt += 1
 
+    async def _attempt(
+        self,
+        operation: Callable[[httpx.Timeout | None], Awaitable[T]],
+        deadline: Deadline | None,
+    ) -> T:
+        """One try; with a deadline, its timeouts end there and so does the whole try
+        (a body trickling in never outlasts it)."""
+        if deadline is None:
+            return await operation(None)
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise Unavailable("no time left for the request")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(remaining):
+                return await operation(self._timeout_within(remaining))
+        # Raised outside the handler: the timeout's own exception is no part of the story.
+        raise Unavailable("no complete answer within the time allowed")
+
+    def _timeout_within(self, seconds: float) -> httpx.Timeout:
+        """The client's timeouts, none of them longer than ``seconds``."""
+
+        def capped(value: float | None) -> float:
+            return seconds if value is None else min(value, seconds)
+
+        configured = self._timeout
+        return httpx.Timeout(
+            connect=capped(configured.connect),
+            read=capped(configured.read),
+            write=capped(configured.write),
+            pool=capped(configured.pool),
+        )
+
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with jitter, so that many chats do not retry in step."""
         ceiling = min(MAX_BACKOFF, self._backoff * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
 
-    async def _send(self, target: _Target, body: dict[str, Any], token: str) -> httpx.Response:
+    async def _send(
+        self, target: _Target, body: dict[str, Any], token: str, timeouts: httpx.Timeout | None
+    ) -> httpx.Response:
         """POST and check the status; the returned response is open and successful."""
-        request = self._http.build_request("POST", target.url, json=body)
+        request = self._http.build_request(
+            "POST",
+            target.url,
+            json=body,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeouts is None else timeouts,
+        )
         response = await _guard(self._http.send(request, stream=True))
         if 200 <= response.status_code < 300:
             return response
@@ -451,10 +614,10 @@ class AiokkClient:
         raise _status_error(response.status_code, detail)
 
     async def _open_records(
-        self, target: _Target, body: dict[str, Any], token: str
+        self, target: _Target, body: dict[str, Any], token: str, timeouts: httpx.Timeout | None
     ) -> _RecordStream:
         """Send and read up to the first records, so that failures so far can be retried."""
-        response = await self._send(target, body, token)
+        response = await self._send(target, body, token, timeouts)
         reader = _Body(response)
         try:
             first = await reader.next_batch()
@@ -463,8 +626,10 @@ class AiokkClient:
             raise
         return _RecordStream(reader, first)
 
-    async def _probe(self, target: _Target, body: dict[str, Any], token: str) -> int:
-        response = await self._send(target, body, token)
+    async def _probe(
+        self, target: _Target, body: dict[str, Any], token: str, timeouts: httpx.Timeout | None
+    ) -> int:
+        response = await self._send(target, body, token, timeouts)
         # Only the status matters: close without reading a possibly huge body.
         await response.aclose()
         return response.status_code
@@ -473,6 +638,17 @@ class AiokkClient:
 def _check_token_argument(token: str) -> None:
     if not isinstance(token, str) or not token.strip():
         raise InvalidArgument("the token must not be empty")
+
+
+def _log_success(target: _Target, records: _RecordStream, started: float) -> None:
+    logger.info(
+        "aiokk POST %s%s: HTTP %d, %d records in %.2fs",
+        target.host,
+        target.path,
+        records.status,
+        records.count,
+        time.monotonic() - started,
+    )
 
 
 def _log_failure(target: _Target, error: AiokkError, started: float, *, count: int = 0) -> None:

@@ -36,5 +36,9 @@ class BadResponse(AiokkError):
     """The instance answered something that is not the documented JSON."""
 
 
+class AddressRefused(AiokkError):
+    """The instance address leads into the bot's own network: refused before connecting."""
+
+
 class InvalidArgument(AiokkError, ValueError):
     """A filter value was rejected before anything was sent."""

@@ -64,6 +64,11 @@ def operator_name(record: RawRecord) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
+def operator_id(record: RawRecord) -> int | None:
+    """``operatorId``: who the person is, whatever their name (names change and repeat)."""
+    return _int(_block(record, "operator").get("operatorId"))
+
+
 def department_id(record: RawRecord) -> int | None:
     return _int(_block(record, "operator").get("departmentId"))
 

@@ -24,7 +24,7 @@ from typing import Any
 import ijson
 import orjson
 
-from bot.aiokk.errors import BadResponse
+from bot.aiokk.errors import AiokkError, BadResponse, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ class RecordParser:
         return []
 
     def close(self) -> list[dict[str, Any]]:
-        """Finish the document; raises ``BadResponse`` if it was empty or cut short."""
+        """Finish the document; raises ``BadResponse`` if it was empty or malformed and
+        ``Unavailable`` if it was cut short (a body that ended early is retried like a 5xx)."""
         if self._closed:
             return []
         if not self._started:
@@ -96,13 +97,16 @@ class RecordParser:
             # words the error, exactly as for a body it streamed from the start.
             records = self._fall_back()
         self._closed = True
-        failed = False
+        failure: AiokkError | None = None
         try:
             self._coro.close()
+        except ijson.IncompleteJSONError:
+            # The connection ended early, the document itself may be fine: worth retrying.
+            failure = Unavailable("the response body ends before its JSON does")
         except (ijson.JSONError, UnicodeDecodeError):
-            failed = True
-        if failed:
-            raise BadResponse("incomplete JSON in the response body")
+            failure = BadResponse("malformed JSON in the response body")
+        if failure is not None:
+            raise failure
         return records + self._drain()
 
     # ------------------------------------------------------------------ fast path

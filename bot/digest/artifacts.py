@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.aiokk.raw import RawRecord
 from bot.digest.model import Attachment
+from bot.workers import exit_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +76,18 @@ def render_chart(job: ChartInput) -> bytes:
 def render_file(job: FileInput) -> bytes:
     """Worker side: the bad calls as XLSX or CSV bytes, through the calls feature's writers."""
     from bot.reports.export import (
-        max_criteria,
-        stats_summary_rows,
+        criteria_layout,
+        summary_sheet,
         write_csv,
         write_xlsx,
     )
     from bot.reports.stats import compute_stats
 
     tz = ZoneInfo(job.tz_name)
-    criteria = max_criteria(job.records)
+    packs = criteria_layout(job.records)
     if job.kind is Attachment.CSV:
         text = io.StringIO(newline="")
-        write_csv(
-            job.records, text, tz=tz, lang=job.lang, max_criteria=criteria, delimiter=job.delimiter
-        )
+        write_csv(job.records, text, tz=tz, lang=job.lang, packs=packs, delimiter=job.delimiter)
         return text.getvalue().encode("utf-8")
     buffer = io.BytesIO()
     write_xlsx(
@@ -96,15 +95,16 @@ def render_file(job: FileInput) -> bytes:
         buffer,
         tz=tz,
         lang=job.lang,
-        max_criteria=criteria,
-        summary_rows=stats_summary_rows(compute_stats(job.records), job.lang),
+        packs=packs,
+        summary=summary_sheet(compute_stats(job.records), job.lang),
     )
     return buffer.getvalue()
 
 
 def prepare_worker() -> None:
     """Import and warm what the jobs use once per worker (fonts load on the first drawing),
-    so that the first digest at 09:00 does not pay for it."""
+    so that the first digest at 09:00 does not pay for it. The worker exits with the bot."""
+    exit_with_parent()
     import xlsxwriter  # noqa: F401
 
     import bot.reports.export  # noqa: F401

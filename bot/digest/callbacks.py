@@ -2,7 +2,8 @@
 
 Only ids, indexes and enum values travel in callback data: operator names and
 signal words are offered from a list kept in FSM data and chosen by index.
-Every factory stays within Telegram's 64 bytes (tested with the largest values).
+Every factory stays within Telegram's 64 bytes (tested with the largest values), and
+integers are bounded like in ``bot.callbacks``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
+
+from bot.callbacks import DialogId, RowId
 
 
 class DigestAction(StrEnum):
@@ -28,7 +31,7 @@ class DigestCb(CallbackData, prefix="dg"):
     """Subscriptions: list, open, pause, resume, delete, send now. ``sid`` 0: none."""
 
     action: DigestAction
-    sid: int = 0
+    sid: RowId = 0
 
 
 class Step(StrEnum):
@@ -83,7 +86,7 @@ class DigestSetCb(CallbackData, prefix="ds"):
     """One editor action; ``sid`` 0 edits the wizard's draft, otherwise a stored subscription."""
 
     field: Field
-    sid: int = 0
+    sid: RowId = 0
     value: str = ""
 
 
@@ -96,5 +99,5 @@ class DigestCallCb(CallbackData, prefix="dc"):
     """A button under a digest message: ``m`` is the stored digest message, ``d`` the call."""
 
     action: CallAction
-    m: int
-    d: int
+    m: RowId
+    d: DialogId

@@ -4,21 +4,19 @@ A claim is the insertion of the run row for (subscription, covered period) in
 the same ``BEGIN IMMEDIATE`` transaction that moves the subscription's next run
 forward. Whoever inserts the row owns the digest; anyone else sees either the
 row or the advanced next run. A claim whose owner died (still ``claimed`` after
-the lease) and a run awaiting retry are taken over by bumping the attempt
-count with a compare-and-set.
+the lease, or at once when the owner was a process of this host that is gone)
+and a run awaiting retry are taken over by bumping the attempt count with a
+compare-and-set.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from bot.digest.clock import Clock
+from bot.clock import Clock
 from bot.digest.model import Subscription
 from bot.digest.schedule import (
     LATE_NOTE_AFTER,
@@ -28,6 +26,7 @@ from bot.digest.schedule import (
     next_run_after,
     next_run_at_or_after,
 )
+from bot.instance import instance_id, is_gone
 from storage.digests import DigestRepo, DigestRun, RunState
 
 log = logging.getLogger(__name__)
@@ -40,10 +39,8 @@ MAX_ATTEMPTS: Final = 4
 
 _MAX_CATCH_UP: Final = 400
 
-
-def instance_id() -> str:
-    """Names this process in ``claimed_by`` (for people reading the table)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+STOPPED: Final = "stopped"
+"""The error of a run put back by a process that was stopping (resumed at the next start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +73,13 @@ class Claimer:
         now = self._clock()
         subs = await self._repo.due_ids(now)
         runs = await self._repo.resumable_runs(now, now - self.lease)
+        # A claim of a process of this host that has ended needs no lease to run out.
+        stale = {run.id for run in runs}
+        runs += [
+            run
+            for run in await self._repo.claimed_runs()
+            if run.id not in stale and run.claimed_by is not None and is_gone(run.claimed_by)
+        ]
         return subs, runs
 
     async def claim_subscription(self, sub_id: int) -> Claim | None:
@@ -159,11 +163,15 @@ class Claimer:
                 run.claimed_by,
                 run.claimed_at.isoformat() if run.claimed_at else "?",
             )
+        # Taken over from a dead process or put back by a stopping one: the bot was offline
+        # meanwhile, and a digest late by now says so like any late digest.
+        offline = run.state == RunState.CLAIMED or run.error == STOPPED
+        late = run.late or (offline and now - run.due_at > LATE_NOTE_AFTER)
         return Claim(
             run.id,
             sub,
             (run.period_start, run.period_end),
             run.due_at,
             run.attempts + 1,
-            run.late,
+            late,
         )

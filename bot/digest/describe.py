@@ -87,8 +87,10 @@ async def scope_label(
             name = await names.department_name(connection_id, scope.department_id)
         shown = f"{_esc(name)} ({scope.department_id})" if name else str(scope.department_id)
         parts.append(t("digest.scope.department", lang, name=shown))
-    if scope.operator is not None:
+    if scope.operator is not None and scope.operator_exact:
         parts.append(t("digest.scope.operator", lang, name=_esc(scope.operator)))
+    elif scope.operator is not None:
+        parts.append(t("digest.scope.operator_contains", lang, text=_esc(scope.operator)))
     if scope.question_pack_id is not None:
         entry = None
         if names is not None and connection_id is not None:

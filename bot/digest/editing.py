@@ -15,7 +15,7 @@ from bot.digest.model import (
     scope_query,
 )
 from bot.keyboards import COMMON_TIMEZONES
-from bot.query.model import CallQuery
+from bot.query.model import CallQuery, OperatorPick
 
 WIZARD: Final[tuple[Step, ...]] = (
     Step.TIME,
@@ -156,17 +156,23 @@ def apply_choice(
     return None
 
 
-def scope_for(kind: ScopeKind, value: Any) -> CallQuery | None:
-    """The scope for a chosen or typed value; None when the value does not fit the kind."""
+def scope_for(kind: ScopeKind, value: Any, *, typed: bool = False) -> CallQuery | None:
+    """The scope for a chosen or typed value; None when the value does not fit the kind.
+
+    An operator chosen from a button (an ``OperatorPick.dump()``) is that one person;
+    typed text means every operator whose name contains it, as in /calls.
+    """
     try:
         match kind:
             case ScopeKind.DEPARTMENT:
                 return scope_query({"d": int(value)})
             case ScopeKind.PACK:
                 return scope_query({"q": int(value)})
-            case ScopeKind.OPERATOR:
+            case ScopeKind.OPERATOR if typed:
                 name = " ".join(str(value).split())[:OPERATOR_LIMIT]
-                return scope_query({"o": name}) if name else None
+                return scope_query(None).with_operator_text(name) if name else None
+            case ScopeKind.OPERATOR:
+                return scope_query(None).with_operator(OperatorPick.load(value))
             case ScopeKind.ALL:
                 return scope_query(None)
     except (TypeError, ValueError):

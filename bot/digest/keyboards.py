@@ -106,6 +106,19 @@ def card_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def send_now_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
+    """Under the line saying a digest's file failed: the way to get it."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(
+                    t("digest.btn.send_now", lang), DigestCb(action=DigestAction.SEND_NOW, sid=sid)
+                )
+            ]
+        ]
+    )
+
+
 def confirm_delete_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[

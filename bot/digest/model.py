@@ -44,6 +44,7 @@ class PauseReason(StrEnum):
     USER = "user"  # paused by a person
     BLOCKED = "blocked"  # Telegram answered 403: blocked, kicked, chat gone
     DISCONNECTED = "disconnected"  # the owner disconnected aiokk
+    NOT_ALLOWED = "not_allowed"  # the owner is no longer in ALLOWED_USER_IDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,8 @@ CAPTION_LIMIT: Final = 1024
 OPERATOR_LINES: Final = 8
 SUMMARY_LIMIT: Final = 140
 NAME_LIMIT: Final = 28
+SIGNAL_WORDS: Final = 10
+"""Signal words listed at most; the rest of a tie at the cut-off is counted, not dropped."""
 MARK_NAME_LIMIT: Final = 20
 # A mark is " — ✓ <name ≤ 20>, 10:42"; reserving its length for every call keeps
 # a caption within Telegram's limit after any number of marks.
@@ -199,12 +201,16 @@ def _head(figures: DigestFigures, ctx: RenderContext) -> list[str]:
     if ctx.scope_label:
         lines.append(f"🗂 {ctx.scope_label}")
     if figures.previous_bad is not None:
-        days = (figures.end - figures.start).days + 1
-        label = previous_period_label(days, lang)
-        change = compare_counts(figures.bad, figures.previous_bad, label, lang)
-        lines.append(
-            t("digest.msg.change", lang, cmp=change, n=fmt.integer(figures.previous_bad, lang))
-        )
+        if not figures.previous_total:
+            # No calls at all before: "no data", never a change from zero.
+            lines.append(compare_counts(figures.bad, None, "", lang))
+        else:
+            days = (figures.end - figures.start).days + 1
+            label = previous_period_label(days, lang)
+            change = compare_counts(figures.bad, figures.previous_bad, label, lang)
+            lines.append(
+                t("digest.msg.change", lang, cmp=change, n=fmt.integer(figures.previous_bad, lang))
+            )
     return lines
 
 
@@ -220,9 +226,12 @@ def _sections(figures: DigestFigures, ctx: RenderContext) -> list[str]:
             rows.append(t("digest.msg.more_operators", lang, n=rest))
         blocks.append("\n".join(rows))
     if figures.signals:
-        words = ", ".join(
-            f"{_esc(fmt.truncate(word, 30))} ({count})" for word, count in figures.signals
-        )
+        top = figures.signals
+        shown = top if len(top) <= SIGNAL_WORDS else top[: SIGNAL_WORDS - 1]
+        words = ", ".join(f"{_esc(fmt.truncate(word, 30))} ({count})" for word, count in shown)
+        if len(shown) < len(top):
+            # Past the first few, every listed word has the cut-off count.
+            words += t("digest.msg.signals_more", lang, n=len(top) - len(shown), count=top[-1][1])
         blocks.append(t("digest.msg.signals", lang, words=words))
     return blocks
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 from bot.aiokk import raw
 from bot.aiokk.raw import RawRecord
 from bot.digest.model import BadCallRule
-from bot.query.planner import normalize_text
+from bot.signals import any_signal_matches
 
 
 class Reason(StrEnum):
@@ -17,15 +17,15 @@ class Reason(StrEnum):
 
 
 class BadCallMatcher:
-    """The rule prepared for many records (signal words normalised once)."""
+    """The rule prepared for many records.
+
+    A signal word matches as in the /calls filter (``bot.signals``): whole words or
+    phrases, case- and ё-insensitive.
+    """
 
     def __init__(self, rule: BadCallRule) -> None:
         self.rule = rule
-        self._signals = (
-            frozenset(normalize_text(word) for word in rule.signals)
-            if rule.signals_on
-            else frozenset()
-        )
+        self._signals = rule.signals if rule.signals_on else ()
 
     def reasons(self, record: RawRecord) -> list[Reason]:
         """Which switched-on conditions the call meets; empty when it is not a bad call.
@@ -43,9 +43,7 @@ class BadCallMatcher:
             score = raw.score(record)
             if score is not None and score < rule.min_score:
                 found.append(Reason.SCORE)
-        if self._signals and any(
-            normalize_text(word) in self._signals for word in raw.signal_words(record)
-        ):
+        if self._signals and any_signal_matches(self._signals, raw.signal_words(record)):
             found.append(Reason.SIGNAL)
         return found
 

@@ -7,18 +7,19 @@ two differ only in the preview mark and in the run row the scheduler keeps.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot.aiokk import raw
+from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ChartInput, FileInput
-from bot.digest.clock import Clock
 from bot.digest.content import DigestFigures, compute_figures
 from bot.digest.describe import ScopeNames, attachment_ext, scope_label
 from bot.digest.keyboards import digest_message_keyboard
@@ -32,12 +33,13 @@ from bot.digest.render import (
 )
 from bot.digest.rule import BadCallMatcher
 from bot.digest.schedule import zone
+from bot.pacing import never_arrived
 from bot.query.model import CallQuery, Period
 from bot.query.service import ConnectionInfo, QueryResult
 from bot.reports.export import export_filename
 from bot.texts import LANGUAGES
 from storage.chats import ChatSettings
-from storage.digests import DigestRepo
+from storage.digests import DigestRepo, Part
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,11 @@ FILE_KIND = "bad-calls"
 
 
 class NoConnection(Exception):
-    """The subscription's owner has no usable aiokk connection any more."""
+    """The subscription's owner has no usable aiokk connection any more (or no access)."""
 
 
 class PartlyDelivered(Exception):
-    """The digest message went out but a later part (the file) failed; not worth resending."""
+    """The digest message went out but the file failed; only the file is worth resending."""
 
     def __init__(self, error: TelegramAPIError) -> None:
         super().__init__(error.message)
@@ -121,7 +123,9 @@ class DigestRunner:
         names: ScopeNames | None,
         artifacts: Artifacts,
         clock: Clock,
+        allowed: Callable[[int], bool] = lambda _user_id: True,
     ) -> None:
+        self._allowed = allowed
         self._repo = repo
         self._calls = calls
         self._connections = connections
@@ -133,6 +137,10 @@ class DigestRunner:
     @property
     def artifacts(self) -> Artifacts:
         return self._artifacts
+
+    def allows(self, user_id: int) -> bool:
+        """Whether the user may still use the bot (``ALLOWED_USER_IDS``), and so feed digests."""
+        return self._allowed(user_id)
 
     async def language(self, sub: Subscription) -> tuple[str, ChatSettings]:
         settings = await self._chats.get(sub.chat_id)
@@ -146,10 +154,14 @@ class DigestRunner:
         *,
         late_due: datetime | None = None,
         preview: bool = False,
+        delivered: frozenset[str] = frozenset(),
     ) -> BuiltDigest:
-        """Fetch and compute the digest; raises ``AiokkError`` or ``NoConnection``."""
+        """Fetch and compute the digest; raises ``AiokkError`` or ``NoConnection``.
+
+        Parts already ``delivered`` by an earlier attempt of the run are not made again.
+        """
         connection = await self._connections.get(sub.owner_user_id)
-        if connection is None:
+        if connection is None or not self.allows(sub.owner_user_id):
             raise NoConnection
         lang, chat_settings = await self.language(sub)
         tz = zone(sub.schedule)
@@ -186,13 +198,13 @@ class DigestRunner:
         chart: bytes | None = None
         attachment: tuple[str, bytes] | None = None
         if not empty:
-            if sub.chart:
+            if sub.chart and not delivered & {Part.CHART, Part.MESSAGE}:
                 chart = await self._artifacts.chart(
                     ChartInput.of(
                         figures.per_operator, figures.ratings, chart_title(figures, lang), lang
                     )
                 )
-            if sub.attachment is not Attachment.NONE:
+            if sub.attachment is not Attachment.NONE and Part.FILE not in delivered:
                 data = await self._artifacts.file(
                     FileInput(
                         figures.bad_records,
@@ -219,59 +231,135 @@ class DigestRunner:
             query=scope_dict(sub.scope),
         )
 
-    async def deliver(self, bot: Bot, built: BuiltDigest) -> list[Message]:
+    async def deliver(self, bot: Bot, built: BuiltDigest, *, run_id: int | None = None) -> Delivery:
         """Send the digest: chart (with the text as caption when it fits), text, file.
 
-        Raises aiogram's Telegram errors; whatever was sent before an error stays sent.
+        With a ``run_id`` each part is recorded as soon as Telegram has it, and parts the
+        run already delivered (before a crash or a retry) are not sent again. A part whose
+        fate is unknown (the connection dropped after the request went out) is recorded as
+        such and not repeated either: a duplicate is worse than a gap the chat is told about.
+        Raises aiogram's Telegram errors, and ``PartlyDelivered`` when only the file failed.
         """
         sub = built.sub
         chat_id, thread_id = sub.chat_id, sub.thread_id
-        sent: list[Message] = []
+        journal = _Journal(
+            self._repo,
+            self._clock,
+            run_id,
+            await self._repo.parts(run_id) if run_id else frozenset(),
+        )
         if built.empty:
-            sent.append(
-                await bot.send_message(chat_id, built.rendered.text(), message_thread_id=thread_id)
-            )
-            return sent
-        now = self._clock()
-        row_id = await self._repo.add_message(sub.id, chat_id, "text", built.message_body(), now)
-        markup = digest_message_keyboard(row_id, built.rendered.items, set(), built.lang)
-        text = built.rendered.text()
-        message: Message
-        kind = "text"
-        if built.chart is not None and built.rendered.fits_caption():
-            kind = "caption"
-            message = await bot.send_photo(
-                chat_id,
-                _photo(built),
-                caption=text,
-                reply_markup=markup,
-                message_thread_id=thread_id,
-            )
-        else:
-            if built.chart is not None:
-                sent.append(
-                    await bot.send_photo(chat_id, _photo(built), message_thread_id=thread_id)
+            if not journal.has(Part.MESSAGE):
+                await journal.send(
+                    Part.MESSAGE,
+                    bot.send_message(chat_id, built.rendered.text(), message_thread_id=thread_id),
                 )
-            message = await bot.send_message(
-                chat_id, text, reply_markup=_or_none(markup), message_thread_id=thread_id
+            return journal.delivery()
+        if not journal.has(Part.MESSAGE):
+            row_id = await self._repo.add_message(
+                sub.id, chat_id, "text", built.message_body(), self._clock()
             )
-        sent.append(message)
-        await self._repo.set_message_id(row_id, message.message_id, kind)
-        if built.file is not None:
+            markup = digest_message_keyboard(row_id, built.rendered.items, set(), built.lang)
+            text = built.rendered.text()
+            if built.chart is not None and built.rendered.fits_caption():
+                await journal.send(
+                    Part.MESSAGE,
+                    bot.send_photo(
+                        chat_id,
+                        _photo(built),
+                        caption=text,
+                        reply_markup=markup,
+                        message_thread_id=thread_id,
+                    ),
+                    message_row=(row_id, "caption"),
+                )
+            else:
+                if built.chart is not None and not journal.has(Part.CHART):
+                    await journal.send(
+                        Part.CHART,
+                        bot.send_photo(chat_id, _photo(built), message_thread_id=thread_id),
+                    )
+                await journal.send(
+                    Part.MESSAGE,
+                    bot.send_message(
+                        chat_id, text, reply_markup=_or_none(markup), message_thread_id=thread_id
+                    ),
+                    message_row=(row_id, "text"),
+                )
+        if built.file is not None and not journal.has(Part.FILE):
             name, data = built.file
             try:
-                sent.append(
-                    await bot.send_document(
+                await journal.send(
+                    Part.FILE,
+                    bot.send_document(
                         chat_id,
                         BufferedInputFile(data, filename=name),
                         message_thread_id=thread_id,
-                    )
+                    ),
                 )
             except TelegramForbiddenError:
                 raise
             except TelegramAPIError as error:
                 raise PartlyDelivered(error) from error
-        return sent
+        return journal.delivery()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Which parts of one delivery Telegram may or may not have (no answer came)."""
+
+    uncertain: frozenset[str]
+
+
+class _Journal:
+    """Sends the parts of one delivery and records each as soon as Telegram has it."""
+
+    def __init__(
+        self,
+        repo: DigestRepo,
+        clock: Clock,
+        run_id: int | None,
+        done: frozenset[str],
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._run_id = run_id
+        self._done = done
+        self._uncertain: set[str] = set()
+
+    def has(self, part: str) -> bool:
+        return part in self._done
+
+    def delivery(self) -> Delivery:
+        return Delivery(frozenset(self._uncertain))
+
+    async def send(
+        self,
+        part: str,
+        request: Coroutine[Any, Any, Message],
+        *,
+        message_row: tuple[int, str] | None = None,
+    ) -> None:
+        try:
+            message = await request
+        except TelegramNetworkError as error:
+            if never_arrived(error):
+                raise
+            log.warning("digest part %s: Telegram did not answer (%s); not repeated", part, error)
+            self._uncertain.add(part)
+            await self._record(part, None, sure=False)
+            return
+        async with self._repo.db.transaction():
+            if message_row is not None:
+                row_id, kind = message_row
+                await self._repo.set_message_id(row_id, message.message_id, kind)
+            await self._record(part, message.message_id, sure=True)
+
+    async def _record(self, part: str, message_id: int | None, *, sure: bool) -> None:
+        if self._run_id is not None:
+            await self._repo.record_part(
+                self._run_id, part, self._clock(), message_id=message_id, sure=sure
+            )
 
 
 def _photo(built: BuiltDigest) -> BufferedInputFile:

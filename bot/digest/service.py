@@ -4,6 +4,7 @@ find a call for its card, and pause what depends on a connection being removed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +16,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.aiokk.models import CallRecord
+from bot.clock import Clock
 from bot.digest.callbacks import ScopeKind
-from bot.digest.clock import Clock
 from bot.digest.describe import ScopeNames, disconnect_line, scope_label
 from bot.digest.keyboards import digest_message_keyboard
 from bot.digest.model import PauseReason, Subscription, scope_query
@@ -24,7 +25,7 @@ from bot.digest.render import RenderedDigest, mark_text
 from bot.digest.runner import BuiltDigest, CallFetcher, ConnectionSource, DigestRunner
 from bot.digest.schedule import covered_days, next_run_at_or_after, zone
 from bot.messages import is_not_modified
-from bot.query.model import Period
+from bot.query.model import Period, pick_labels
 from bot.query.service import ConnectionInfo
 from bot.texts import DEFAULT_LANGUAGE, t
 from storage.digests import DigestMessage, DigestRepo, DigestRun, HandledMark
@@ -124,7 +125,9 @@ class DigestService:
                 ]
             case ScopeKind.OPERATOR:
                 operators = await catalog.operators(connection_id, OFFER_LIMIT)
-                return [(entry.name, entry.name) for entry in operators]
+                picks = [entry.pick for entry in operators]
+                # The value is the person (id and name), so the scope is exactly them.
+                return list(zip(pick_labels(picks), [pick.dump() for pick in picks], strict=True))
             case ScopeKind.PACK:
                 packs = await catalog.question_packs(connection_id, OFFER_LIMIT)
                 return [
@@ -180,7 +183,8 @@ class DigestService:
         whether the owner changed.
         """
         owner_changed = False
-        if await self._connections.get(sub.owner_user_id) is None:
+        owner = sub.owner_user_id
+        if await self._connections.get(owner) is None or not self._runner.allows(owner):
             if await self._connections.get(user_id) is None:
                 return None, False
             sub = sub.with_(owner_user_id=user_id, owner_name=user_name)
@@ -226,7 +230,8 @@ class DigestService:
     async def send_now(self, bot: Bot, sub: Subscription) -> BuiltDigest:
         """Build and send a preview now; it does not count as the scheduled run.
 
-        Raises ``AiokkError``, ``NoConnection`` and aiogram's Telegram errors.
+        Raises ``AiokkError``, ``NoConnection``, ``PartlyDelivered`` (the file failed) and
+        aiogram's Telegram errors.
         """
         built = await self._runner.build(sub, self.preview_period(sub), preview=True)
         await self._runner.deliver(bot, built)
@@ -234,13 +239,32 @@ class DigestService:
 
     # -- buttons under digest messages -----------------------------------------------------
 
-    async def message(self, row_id: int) -> DigestMessage | None:
-        return await self._repo.get_message(row_id)
+    async def listed_message(
+        self, row_id: int, chat_id: int, message_id: int, dialog_id: int
+    ) -> DigestMessage | None:
+        """The digest message a button was pressed under, if that button may act on the call.
+
+        Open and Handled ✓ work only on the calls the digest itself listed, and only from
+        that digest message in its chat: whoever can see the message (any member of the
+        chat) may open those cards and mark those calls, nothing else of the scope and
+        period. None when the press does not qualify.
+        """
+        message = await self._repo.get_message(row_id)
+        if message is None or message.chat_id != chat_id or dialog_id not in listed_calls(message):
+            return None
+        if message.message_id is None:
+            # Sent, but Telegram's answer (its id) never came: the first press tells it.
+            await self._repo.set_message_id(message.id, message_id, message.kind)
+            return dataclasses.replace(message, message_id=message_id)
+        return message if message.message_id == message_id else None
 
     async def mark_handled(
         self, bot: Bot, message: DigestMessage, dialog_id: int, user_id: int, user_name: str
     ) -> tuple[HandledMark, bool]:
-        """Record the mark (the first one wins) and redraw the digest message in place."""
+        """Record the mark (the first one wins) and redraw the digest message in place.
+
+        The press is checked by ``listed_message`` first.
+        """
         mark, new = await self._repo.mark_handled(
             message.chat_id, dialog_id, user_id, user_name, self._clock()
         )
@@ -281,13 +305,16 @@ class DigestService:
                 raise
 
     async def find_call(self, message: DigestMessage, dialog_id: int) -> FoundCall | None:
-        """The call listed in a digest, fetched through the connection that fed it.
+        """A call listed in a digest (the press is checked by ``listed_message`` first),
+        fetched through the connection that fed it.
 
-        Raises ``AiokkError``; None when the call or the connection is gone.
+        Raises ``AiokkError``; None when the call or the connection is gone, or its owner
+        no longer has access to the bot.
         """
         body = message.body
-        connection = await self._connections.get(int(body.get("o", 0)))
-        if connection is None:
+        owner = int(body.get("o", 0))
+        connection = await self._connections.get(owner)
+        if connection is None or not self._runner.allows(owner):
             return None
         tz = ZoneInfo(str(body.get("tz", "UTC")))
         start = date.fromisoformat(str(body["ps"]))
@@ -296,3 +323,9 @@ class DigestService:
         result = await self._calls.fetch(connection, query, tz)
         record = result.find(dialog_id)
         return FoundCall(record, tz, message.chat_id) if record is not None else None
+
+
+def listed_calls(message: DigestMessage) -> frozenset[int]:
+    """The calls a sent digest listed (stored with it): its buttons act on these only."""
+    rendered = RenderedDigest.from_dict(message.body.get("r", {}))
+    return frozenset(item.dialog_id for item in rendered.items)

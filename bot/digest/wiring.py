@@ -6,14 +6,15 @@ dispatcher; the scheduler then starts and stops with polling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiogram import Bot, Dispatcher
 
+from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ProcessArtifacts
 from bot.digest.claims import Claimer
-from bot.digest.clock import Clock, clock_from_env
 from bot.digest.runner import CallFetcher, ChatSource, ConnectionSource, DigestRunner
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.service import CatalogSource, CatalogWarmer, DigestService
@@ -45,12 +46,13 @@ def build_digests(
     connections: ConnectionSource,
     chats: ChatSource,
     catalog: CatalogRepo,
-    clock: Clock | None = None,
+    clock: Clock,
+    allowed: Callable[[int], bool] = lambda _user_id: True,
     artifacts: Artifacts | None = None,
     max_building: int = 8,
 ) -> Digests:
-    """Everything digests need; ``clock`` defaults to the system clock or ``BOT_CLOCK``."""
-    clock = clock or clock_from_env()
+    """Everything digests need, on the bot's ``clock``; ``allowed`` tells whether a user may
+    still use the bot (and so feed digests)."""
     repo = DigestRepo(db)
     catalog_source: CatalogSource = catalog
     runner = DigestRunner(
@@ -61,6 +63,7 @@ def build_digests(
         names=catalog,
         artifacts=artifacts or ProcessArtifacts(),
         clock=clock,
+        allowed=allowed,
     )
     scheduler = DigestScheduler(
         repo=repo,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,18 +24,20 @@ from zoneinfo import ZoneInfo
 from bot.aiokk.client import AiokkClient
 from bot.aiokk.errors import AiokkError
 from bot.aiokk.raw import RawRecord
+from bot.aiokk.transport import AddressPolicy
 from bot.query.cache import ResultCache
 from bot.query.model import CallQuery
 from bot.query.service import CallService, ConnectionRef
 from bot.reports.export import (
-    max_criteria,
+    criteria_layout,
     package_for_upload,
-    stats_summary_rows,
+    summary_sheet,
     write_csv,
     write_json,
     write_xlsx,
 )
 from bot.reports.stats import compute_stats
+from bot.workers import exit_with_parent
 
 
 class ExportFormat(StrEnum):
@@ -56,6 +59,41 @@ class ExportJob:
     filename: str
     now: datetime
     limit_bytes: int
+    # Where the worker may connect; the export service sets the bot's policy.
+    addresses: AddressPolicy | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """What is stored to run the job again: all but the connection and the directory.
+
+        ``now`` is kept, so that "yesterday" means the same dates when it runs again.
+        """
+        return {
+            "query": self.query,
+            "tz": self.tz_name,
+            "lang": self.lang,
+            "fmt": self.fmt.value,
+            "delimiter": self.delimiter,
+            "filename": self.filename,
+            "now": self.now.isoformat(),
+            "limit": self.limit_bytes,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any], *, base_url: str, token: str) -> ExportJob:
+        """The stored job, on the connection it runs on now."""
+        return cls(
+            base_url=base_url,
+            token=token,
+            query=dict(data["query"]),
+            tz_name=str(data["tz"]),
+            lang=str(data["lang"]),
+            fmt=ExportFormat(data["fmt"]),
+            delimiter=str(data["delimiter"]),
+            directory=Path(),
+            filename=str(data["filename"]),
+            now=datetime.fromisoformat(str(data["now"])),
+            limit_bytes=int(data["limit"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -65,7 +103,7 @@ class ExportDone:
 
 
 async def fetch_records(job: ExportJob) -> list[RawRecord]:
-    client = AiokkClient()
+    client = AiokkClient(addresses=job.addresses)
     try:
         # No catalog: the bot already learned from the same data when the summary was shown.
         service = CallService(client, ResultCache(), None, clock=lambda: job.now)
@@ -93,19 +131,19 @@ def write_file(
                 text,
                 tz=tz,
                 lang=job.lang,
-                max_criteria=max_criteria(records),
+                packs=criteria_layout(records),
                 delimiter=job.delimiter,
                 progress=report,
             )
         return
-    summary = stats_summary_rows(compute_stats(records), job.lang)
+    summary = summary_sheet(compute_stats(records), job.lang)
     write_xlsx(
         records,
         path,
         tz=tz,
         lang=job.lang,
-        max_criteria=max_criteria(records),
-        summary_rows=summary,
+        packs=criteria_layout(records),
+        summary=summary,
         progress=report,
     )
 
@@ -121,7 +159,13 @@ def tune_process() -> None:
 
 
 def run(job: ExportJob, pipe: Pipe) -> None:
-    """Process entry point: sends ``("progress", done, total)`` then one final message."""
+    """Process entry point: sends ``("progress", done, total)`` then one final message.
+
+    The worker exits with the bot, and its files (the export, xlsxwriter's temporary
+    files) are readable by their owner only.
+    """
+    exit_with_parent()
+    os.umask(0o077)
     tune_process()
     try:
         records = asyncio.run(fetch_records(job))

@@ -1,4 +1,9 @@
-"""Exports as background tasks: one per chat at a time, progress edited in place."""
+"""Exports as background tasks: one per chat at a time, progress edited in place.
+
+Each export is recorded while it runs. One that fails, or that the bot's stop (or
+death) interrupts, leaves its progress message saying so with a **Retry** button: on
+stop at once, after a crash when the bot starts again (``recover``).
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,24 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import FSInputFile
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import FSInputFile, InlineKeyboardMarkup
 
 from bot.aiokk.errors import AiokkError
+from bot.aiokk.transport import AddressPolicy
+from bot.exports.callbacks import retry_keyboard
 from bot.exports.job import ExportDone, ExportJob, run
+from bot.instance import instance_id, is_gone
 from bot.messages import error_sentence, esc
+from bot.pacing import on_own_schedule
 from bot.texts import t
+from storage.exports import ExportRecord, ExportRepo, ExportState
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +42,17 @@ POLL_INTERVAL = 0.25
 JOIN_TIMEOUT = 5.0
 
 
+NOTICE_TIMEOUT = 2.0
+"""Seconds a stopping bot spends telling a chat that its export was interrupted."""
+KEPT = timedelta(days=45)
+"""Finished exports are forgotten after this (their Retry buttons then answer "stale")."""
+
+
 @dataclass(frozen=True)
 class ExportRequest:
     chat_id: int
     thread_id: int | None
+    user_id: int  # who asked: a retry runs on their connection
     job: ExportJob
     title: str  # plain text; escaped here
 
@@ -47,11 +64,21 @@ class ExportBusy(Exception):
 class ExportService:
     """Runs each export in a spawned worker process; the event loop only relays progress."""
 
-    def __init__(self, *, max_parallel: int = 2) -> None:
+    def __init__(
+        self,
+        repo: ExportRepo,
+        *,
+        addresses: AddressPolicy | None = None,
+        max_parallel: int = 2,
+    ) -> None:
+        self._repo = repo
+        self._addresses = addresses
+        self._owner = instance_id()
         self._context = multiprocessing.get_context("spawn")
         self._slots = asyncio.Semaphore(max_parallel)
         self._running: dict[int, asyncio.Task[None]] = {}
         self._processes: set[multiprocessing.process.BaseProcess] = set()
+        self._recovery: asyncio.Task[None] | None = None
 
     def busy(self, chat_id: int) -> bool:
         return chat_id in self._running
@@ -61,16 +88,69 @@ class ExportService:
         bot: Bot,
         request: ExportRequest,
         lang: str,
-        on_done: Callable[[], Awaitable[None]] | None = None,
+        *,
+        again: ExportRecord | None = None,
     ) -> asyncio.Task[None]:
+        """Run the export in the background; ``again``: a stored one run again in place."""
         if self.busy(request.chat_id):
             raise ExportBusy
-        task = asyncio.create_task(self._export(bot, request, lang, on_done))
+        # Progress edits and the file are the bot's own messages: paced, not replies.
+        task = asyncio.create_task(
+            self._export(bot, request, lang, again), context=on_own_schedule()
+        )
         self._running[request.chat_id] = task
         task.add_done_callback(lambda _: self._running.pop(request.chat_id, None))
         return task
 
+    async def stored(self, export_id: int) -> ExportRecord | None:
+        return await self._repo.get(export_id)
+
+    async def retry(
+        self, bot: Bot, record: ExportRecord, *, base_url: str, token: str
+    ) -> asyncio.Task[None] | None:
+        """Run a failed or interrupted export again on the given connection, editing its
+        message back into progress; None when it is not retryable (any more)."""
+        if self.busy(record.chat_id):
+            raise ExportBusy
+        if not await self._repo.restart(record.id, self._owner):
+            return None
+        job = ExportJob.from_record(record.job, base_url=base_url, token=token)
+        request = ExportRequest(record.chat_id, record.thread_id, record.user_id, job, record.title)
+        return self.start(bot, request, record.lang, again=record)
+
+    async def recover(self, bot: Bot) -> None:
+        """At start: tell the chats of exports a dead process left unfinished (in the
+        background, so that polling starts at once)."""
+        self._recovery = asyncio.create_task(self._recover(bot), context=on_own_schedule())
+
+    async def _recover(self, bot: Bot) -> None:
+        for record in await self._repo.running():
+            if not is_gone(record.owner):
+                continue  # another bot process on this database is running it
+            await self._repo.finish(record.id, ExportState.INTERRUPTED)
+            log.warning(
+                "export %s in chat %s was interrupted by a restart", record.id, record.chat_id
+            )
+            if record.message_id is None:
+                continue
+            fmt = str(record.job.get("fmt", "")).upper()
+            try:
+                await bot.edit_message_text(
+                    t("export.interrupted", record.lang, fmt=fmt),
+                    chat_id=record.chat_id,
+                    message_id=record.message_id,
+                    reply_markup=retry_keyboard(record.id, record.lang),
+                )
+            except TelegramAPIError as error:
+                log.info("export %s: could not update its message: %s", record.id, error)
+        await self._repo.prune(KEPT)
+
     async def close(self) -> None:
+        """Stop every export; each tells its chat it was interrupted, with Retry."""
+        if self._recovery is not None and not self._recovery.done():
+            self._recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
         for process in list(self._processes):
             process.terminate()
         for task in list(self._running.values()):
@@ -78,39 +158,66 @@ class ExportService:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def _export(
-        self,
-        bot: Bot,
-        request: ExportRequest,
-        lang: str,
-        on_done: Callable[[], Awaitable[None]] | None,
+        self, bot: Bot, request: ExportRequest, lang: str, again: ExportRecord | None
     ) -> None:
-        status = await bot.send_message(
-            request.chat_id,
-            t("export.preparing", lang, fmt=request.job.fmt.upper()),
-            message_thread_id=request.thread_id,
-        )
-        reporter = _Progress(bot, request, status.message_id, lang)
+        fmt = request.job.fmt.upper()
+        preparing = t("export.preparing", lang, fmt=fmt)
+        if again is None:
+            export_id = await self._repo.start(
+                chat_id=request.chat_id,
+                thread_id=request.thread_id,
+                user_id=request.user_id,
+                lang=lang,
+                job=request.job.to_record(),
+                title=request.title,
+                owner=self._owner,
+            )
+            status = await bot.send_message(
+                request.chat_id, preparing, message_thread_id=request.thread_id
+            )
+            status_id = status.message_id
+            await self._repo.set_message(export_id, status_id)
+        else:
+            export_id = again.id
+            if again.message_id is None:
+                status = await bot.send_message(
+                    request.chat_id, preparing, message_thread_id=request.thread_id
+                )
+                status_id = status.message_id
+                await self._repo.set_message(export_id, status_id)
+            else:
+                status_id = again.message_id
+                await _edit(bot, request.chat_id, status_id, preparing)
+        reporter = _Progress(bot, request, status_id, lang)
+        retry = retry_keyboard(export_id, lang)
         directory = Path(tempfile.mkdtemp(prefix="aiokk-export-"))
+        state = ExportState.FAILED
         try:
             async with self._slots:
                 outcome = await self._run_worker(request, directory, reporter)
-            await self._deliver(bot, request, outcome, status.message_id, lang)
+            await self._deliver(bot, request, outcome, status_id, lang)
+            state = ExportState.DONE
         except AiokkError as error:
-            await reporter.show(error_sentence(error, lang))
+            await reporter.show(error_sentence(error, lang), retry)
+        except asyncio.CancelledError:
+            state = ExportState.INTERRUPTED
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(NOTICE_TIMEOUT):
+                    await reporter.show(t("export.interrupted", lang, fmt=fmt), retry)
+            raise
         except Exception:
             error_id = secrets.token_hex(4)
             log.exception("export %s failed in chat %s", error_id, request.chat_id)
-            await reporter.show(t("error.unexpected", lang, error_id=error_id))
+            await reporter.show(t("error.unexpected", lang, error_id=error_id), retry)
         finally:
             shutil.rmtree(directory, ignore_errors=True)
-            if on_done is not None:
-                await on_done()
+            await self._repo.finish(export_id, state)
 
     async def _run_worker(
         self, request: ExportRequest, directory: Path, reporter: _Progress
     ) -> ExportDone:
         receiver, sender = self._context.Pipe(duplex=False)
-        job = _with_directory(request.job, directory)
+        job = replace(request.job, directory=directory, addresses=self._addresses)
         process = self._context.Process(target=run, args=(job, sender), daemon=True)
         process.start()
         sender.close()
@@ -176,10 +283,6 @@ async def _join(process: multiprocessing.process.BaseProcess) -> None:
         process.join(0)
 
 
-def _with_directory(job: ExportJob, directory: Path) -> ExportJob:
-    return replace(job, directory=directory)
-
-
 class _Progress:
     """Edits the status message with the percentage at most every two seconds."""
 
@@ -219,11 +322,22 @@ class _Progress:
                     message_thread_id=self._request.thread_id,
                 )
 
-    async def show(self, text: str) -> None:
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         self._shown = text
-        await _edit(self._bot, self._request.chat_id, self._message_id, text)
+        await _edit(self._bot, self._request.chat_id, self._message_id, text, markup)
 
 
-async def _edit(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
+async def _edit(
+    bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     with contextlib.suppress(TelegramBadRequest):
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+        )
+
+
+def install_exports(dispatcher: Dispatcher, exports: ExportService) -> None:
+    """Exports a crash left unfinished are reported at start; running ones are stopped (and
+    reported) when polling stops, while the bot can still edit their messages."""
+    dispatcher.startup.register(exports.recover)
+    dispatcher.shutdown.register(exports.close)

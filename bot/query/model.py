@@ -11,6 +11,8 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -261,6 +263,73 @@ def parse_custom_period(text: str, today: date) -> Period:
 # --- the query -------------------------------------------------------------
 
 
+def name_key(name: str) -> str:
+    """How operator names compare exactly: case, ё/е and spacing aside.
+
+    The same folding as the planner's ``normalize_text``, plus collapsed spaces.
+    """
+    return " ".join(name.split()).casefold().replace("ё", "е")
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorPick:
+    """One person picked from a button: matched by ``operatorId`` when the data has one.
+
+    Names change and repeat (two "Айгерим Сапарова" in two departments are two people),
+    so the id decides; the name is what the screen shows and what the API, which only
+    searches names, is asked for. ``department`` only tells namesakes apart on buttons.
+    """
+
+    name: str
+    id: int | None = None
+    department: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        cleaned = _clean_text(self.name)
+        if cleaned is None:
+            raise ValueError("an operator needs a name")
+        object.__setattr__(self, "name", cleaned)
+        if self.id is not None and (isinstance(self.id, bool) or not isinstance(self.id, int)):
+            raise ValueError("operator id must be an integer")
+
+    def dump(self) -> dict[str, Any]:
+        """Compact JSON-able form for FSM data."""
+        data: dict[str, Any] = {"n": self.name}
+        if self.id is not None:
+            data["i"] = self.id
+        if self.department:
+            data["d"] = self.department
+        return data
+
+    @classmethod
+    def load(cls, data: Any) -> OperatorPick:
+        """Inverse of :meth:`dump`; a bare string (stored before ids) is a name alone."""
+        if isinstance(data, str):
+            return cls(data)
+        if not isinstance(data, dict):
+            raise ValueError("operator data must be a mapping")
+        name, ident, department = data.get("n"), data.get("i"), data.get("d")
+        if not isinstance(name, str) or not (department is None or isinstance(department, str)):
+            raise ValueError("malformed operator data")
+        return cls(name, ident, department)
+
+
+def pick_labels(picks: Sequence[OperatorPick]) -> list[str]:
+    """Button labels: the name, plus the department (or the id) for namesakes."""
+    counts = Counter(name_key(pick.name) for pick in picks)
+    labels = []
+    for pick in picks:
+        if counts[name_key(pick.name)] < 2:
+            labels.append(pick.name)
+        elif pick.department:
+            labels.append(f"{pick.name} · {pick.department}")
+        elif pick.id is not None:
+            labels.append(f"{pick.name} · #{pick.id}")
+        else:
+            labels.append(pick.name)
+    return labels
+
+
 def _check_range(name: str, value: int | None, allowed: range | tuple[int, ...]) -> None:
     if value is None:
         return
@@ -277,7 +346,12 @@ def _clean_text(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class CallQuery:
-    """Any combination of field filters plus a period; ``None`` means "any"."""
+    """Any combination of field filters plus a period; ``None`` means "any".
+
+    ``operator`` alone is typed text: calls of every operator whose name contains it.
+    With ``operator_exact`` it is the name of one person picked from a button, who is
+    matched by ``operator_id`` when set (records without an id: by the exact name).
+    """
 
     department_id: int | None = None
     operator: str | None = None
@@ -287,6 +361,8 @@ class CallQuery:
     loyalty_max: int | None = None
     signal: str | None = None
     period: Period = Period(PeriodKind.TODAY)
+    operator_id: int | None = None
+    operator_exact: bool = False
 
     FILTER_FIELDS: ClassVar[tuple[str, ...]] = (
         "department_id",
@@ -301,6 +377,16 @@ class CallQuery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "operator", _clean_text(self.operator))
         object.__setattr__(self, "signal", _clean_text(self.signal))
+        if self.operator_id is not None and (
+            isinstance(self.operator_id, bool) or not isinstance(self.operator_id, int)
+        ):
+            raise ValueError("operator_id must be an integer")
+        if not isinstance(self.operator_exact, bool):
+            raise ValueError("operator_exact must be a boolean")
+        if self.operator is None and (self.operator_id is not None or self.operator_exact):
+            raise ValueError("an exact operator needs a name")
+        if self.operator_id is not None and not self.operator_exact:
+            raise ValueError("an operator id is an exact match")
         _check_range("call_type", self.call_type, CALL_TYPES)
         _check_range("loyalty", self.loyalty, LOYALTY_RANGE)
         _check_range("loyalty_max", self.loyalty_max, LOYALTY_RANGE)
@@ -312,6 +398,24 @@ class CallQuery:
     def with_(self, **changes: Any) -> CallQuery:
         return dataclasses.replace(self, **changes)
 
+    def with_operator(self, pick: OperatorPick) -> CallQuery:
+        """Only this person's calls."""
+        return self.with_(operator=pick.name, operator_id=pick.id, operator_exact=True)
+
+    def with_operator_text(self, text: str) -> CallQuery:
+        """Calls of every operator whose name contains ``text``."""
+        return self.with_(operator=text, operator_id=None, operator_exact=False)
+
+    def without_operator(self) -> CallQuery:
+        return self.with_(operator=None, operator_id=None, operator_exact=False)
+
+    @property
+    def operator_pick(self) -> OperatorPick | None:
+        """The person picked, or ``None`` for no operator filter or typed text."""
+        if self.operator is None or not self.operator_exact:
+            return None
+        return OperatorPick(self.operator, self.operator_id)
+
     def is_empty_filter(self) -> bool:
         return all(getattr(self, name) is None for name in self.FILTER_FIELDS)
 
@@ -322,6 +426,10 @@ class CallQuery:
             for short, name in _SHORT_KEYS.items()
             if getattr(self, name) is not None
         }
+        if self.operator_id is not None:
+            data["oi"] = self.operator_id
+        if self.operator_exact:
+            data["ox"] = True
         data["p"] = self.period.kind.value
         if self.period.start is not None and self.period.end is not None:
             data["ps"] = self.period.start.isoformat()
@@ -346,7 +454,11 @@ class CallQuery:
         for name in ("operator", "signal"):
             if values[name] is not None and not isinstance(values[name], str):
                 raise ValueError(f"{name} must be a string")
-        return cls(period=period, **values)
+        # Absent in queries stored before operators were told apart: typed text, as then.
+        exact = data.get("ox", False)
+        if not isinstance(exact, bool):
+            raise ValueError("operator_exact must be a boolean")
+        return cls(period=period, operator_id=data.get("oi"), operator_exact=exact, **values)
 
     def fingerprint(self) -> str:
         """A short string, stable across processes, identifying this query."""

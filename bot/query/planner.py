@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from bot.aiokk import raw as rawacc
 from bot.aiokk.endpoints import Endpoint
 from bot.aiokk.models import CALL_TYPES
-from bot.query.model import CallQuery, Window
+from bot.query.model import CallQuery, Window, name_key
+from bot.signals import signal_matches
 
 if TYPE_CHECKING:
     from bot.query.service import CallService as CallService
@@ -35,12 +36,16 @@ def normalize_text(text: str) -> str:
 class LocalFilter:
     """Conditions checked on each raw record; ``None`` means "not checked here".
 
-    ``operator`` and ``signal`` are stored normalised (see ``normalize_text``).
-    The window is set by the service once the period is resolved.
+    ``operator`` and ``signal`` are stored normalised (see ``normalize_text``); ``operator``
+    is a substring of the name. One person picked from a button is ``operator_id`` and
+    ``operator_name`` (a ``name_key``): the id decides, records without one are matched
+    by the exact name. The window is set by the service once the period is resolved.
     """
 
     department_id: int | None = None
     operator: str | None = None
+    operator_id: int | None = None
+    operator_name: str | None = None
     call_type: int | None = None
     question_pack_id: int | None = None
     loyalty: int | None = None
@@ -84,11 +89,23 @@ class LocalFilter:
             name = rawacc.operator_name(raw)
             if name is None or self.operator not in normalize_text(name):
                 return False
-        if self.signal is not None:
-            needle = self.signal
-            if not any(needle in normalize_text(word) for word in rawacc.signal_words(raw)):
-                return False
-        return True
+        if (self.operator_id is not None or self.operator_name is not None) and (
+            not self._same_operator(raw)
+        ):
+            return False
+        return self.signal is None or signal_matches(self.signal, rawacc.signal_words(raw))
+
+    def _same_operator(self, raw: rawacc.RawRecord) -> bool:
+        if self.operator_id is not None:
+            found = rawacc.operator_id(raw)
+            if found is not None:
+                return found == self.operator_id
+        name = rawacc.operator_name(raw)
+        return (
+            self.operator_name is not None
+            and name is not None
+            and name_key(name) == self.operator_name
+        )
 
     def matches(self, raw: rawacc.RawRecord) -> bool:
         """Field conditions and, when set, the window test on ``call.date``."""
@@ -113,11 +130,16 @@ def plan(query: CallQuery) -> Plan:
 
     Order of preference: operator, department, signal, question pack, call
     type, exact loyalty, loyalty "at most N". The chosen condition is left to
-    the server; all the others are checked locally.
+    the server; all the others are checked locally. The operator endpoint
+    matches a substring of the name, which is what typed text means; a person
+    picked from a button is then narrowed down locally to that one person.
     """
+    exact = query.operator is not None and query.operator_exact
     local = LocalFilter(
         department_id=query.department_id,
-        operator=normalize_text(query.operator) if query.operator else None,
+        operator=normalize_text(query.operator) if query.operator and not exact else None,
+        operator_id=query.operator_id,
+        operator_name=name_key(query.operator) if query.operator and exact else None,
         call_type=query.call_type,
         question_pack_id=query.question_pack_id,
         loyalty=query.loyalty,
@@ -132,8 +154,8 @@ def plan(query: CallQuery) -> Plan:
         requests = ((Endpoint.DEPARTMENT, query.department_id),)
         local = _without(local, "department_id")
     elif query.signal is not None:
+        # The server matches any substring: whole words are checked locally too.
         requests = ((Endpoint.SIGNALS, query.signal),)
-        local = _without(local, "signal")
     elif query.question_pack_id is not None:
         requests = ((Endpoint.QUESTION_PACK, query.question_pack_id),)
         local = _without(local, "question_pack_id")

@@ -13,7 +13,8 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final, TextIO
@@ -31,18 +32,29 @@ from bot.aiokk.models import (
 )
 from bot.aiokk.raw import RawRecord
 from bot.reports import fmt
-from bot.reports.stats import CallStats, criterion_keys, is_plain, validated
+from bot.reports.spreadsheet_guard import FORMULA_TRIGGERS, guard_cell
+from bot.reports.stats import (
+    CallStats,
+    PackKey,
+    criterion_keys,
+    is_plain,
+    pack_key,
+    pack_sort_key,
+    validated,
+)
 from bot.texts import t
 
 PROGRESS_EVERY: Final = 500
 EXCEL_CELL_LIMIT: Final = 32_767
+CRITERION_WIDTH_LIMIT: Final = 32
 CSV_DATETIME: Final = "%d.%m.%Y %H:%M:%S"
 XLSX_DATETIME: Final = "dd.mm.yyyy hh:mm:ss"
 
 Progress = Callable[[int], None]
 Cell = str | int | float | datetime | None
 
-# Keys of the fixed columns before and after the criteria, in order.
+# Keys of the fixed columns before and after the criteria, in order. The question pack
+# (id and title) comes before its criteria.
 _LEAD_COLUMNS: Final = (
     "dialog_id",
     "date",
@@ -64,7 +76,7 @@ _LEAD_COLUMNS: Final = (
     "max_grade",
 )
 _TAIL_COLUMNS: Final = ("signals", "signal_count", "summary", "languages", "status", "price")
-# Column widths in characters for the XLSX sheet; criteria columns get 12.
+# Column widths in characters for the XLSX sheet; criteria columns fit their title.
 _WIDTHS: Final[dict[str, int]] = {
     "dialog_id": 11,
     "date": 19,
@@ -93,26 +105,90 @@ _WIDTHS: Final[dict[str, int]] = {
 }
 
 
-def headers(lang: str, max_criteria: int) -> list[str]:
-    """Column titles in the user's language."""
-    lead = [t(f"report.col.{key}", lang) for key in _LEAD_COLUMNS]
-    criteria = [t("report.col.criterion", lang, n=n) for n in range(1, max_criteria + 1)]
-    tail = [t(f"report.col.{key}", lang) for key in _TAIL_COLUMNS]
-    return lead + criteria + tail
+@dataclass(frozen=True)
+class PackColumns:
+    """A question pack of an export and its criteria 1..``count``."""
+
+    key: PackKey
+    title: str | None
+    count: int
+
+    def name(self, lang: str) -> str:
+        """The pack in a spreadsheet: its title, or ``Набор 27``."""
+        if self.title:
+            return self.title
+        if self.key[0] is not None:
+            return t("report.col.pack_id_name", lang, id=self.key[0])
+        return t("report.col.pack_unknown", lang)
 
 
-def max_criteria(raw_records: Iterable[RawRecord]) -> int:
-    """Highest criterion number present: the cheap first pass before an export.
+@dataclass(frozen=True)
+class CriteriaColumns:
+    """Where a call's criterion marks go in a row.
 
-    Records that would not validate do not count.
+    Criterion N means different things in different question packs, so marks are
+    placed by (pack, N). ``per_pack`` (Excel): each pack has its own columns,
+    "<pack> · п. N", one table to filter and pivot. ``shared`` (CSV): the pack is
+    named in its own column and its criteria follow in order under "Пункт N набора".
+    ``spans[pack]`` is the pack's first column within the criteria block and its count.
     """
-    highest = 0
+
+    packs: tuple[PackColumns, ...] = ()
+    shared: bool = False
+    spans: Mapping[PackKey, tuple[int, int]] = field(default_factory=dict)
+    width: int = 0
+
+    @classmethod
+    def per_pack(cls, packs: Iterable[PackColumns]) -> CriteriaColumns:
+        ordered = tuple(packs)
+        spans: dict[PackKey, tuple[int, int]] = {}
+        first = 0
+        for pack in ordered:
+            spans[pack.key] = (first, pack.count)
+            first += pack.count
+        return cls(packs=ordered, shared=False, spans=spans, width=first)
+
+    @classmethod
+    def shared_columns(cls, packs: Iterable[PackColumns]) -> CriteriaColumns:
+        ordered = tuple(packs)
+        spans = {pack.key: (0, pack.count) for pack in ordered}
+        width = max((pack.count for pack in ordered), default=0)
+        return cls(packs=ordered, shared=True, spans=spans, width=width)
+
+    def titles(self, lang: str) -> list[str]:
+        if self.shared:
+            return [t("report.col.pack_item", lang, n=n) for n in range(1, self.width + 1)]
+        return [
+            t("report.col.pack_criterion", lang, pack=pack.name(lang), n=n)
+            for pack in self.packs
+            for n in range(1, pack.count + 1)
+        ]
+
+
+def criteria_layout(raw_records: Iterable[RawRecord]) -> list[PackColumns]:
+    """The question packs present and each one's highest criterion number, in title
+    order: the cheap first pass before an export. Records that would not validate
+    do not count; a pack's title is the first one seen (records come newest first).
+    """
+    counts: dict[PackKey, int] = {}
+    titles: dict[PackKey, str | None] = {}
+
+    def note(pack_id: int | None, title: str | None, number: int) -> None:
+        key = pack_key(pack_id, title)
+        counts[key] = max(counts.get(key, 0), number)
+        if titles.get(key) is None:
+            titles[key] = " ".join(title.split()) or None if title else None
+
     for raw in raw_records:
         if not is_plain(raw):
             record = validated(raw)
             evaluation = record.evaluation if record is not None else None
             if evaluation is not None and evaluation.criteria:
-                highest = max(highest, evaluation.criteria[-1].number)
+                note(
+                    evaluation.evaluation_id,
+                    evaluation.evaluation_title,
+                    evaluation.criteria[-1].number,
+                )
             continue
         call = raw.get("call")
         analytics = raw.get("analytics")
@@ -121,16 +197,32 @@ def max_criteria(raw_records: Iterable[RawRecord]) -> int:
         evaluation_block = analytics.get("evaluationCriteria")
         if not isinstance(evaluation_block, dict) or _to_int(call.get("dialogId")) is None:
             continue
+        highest = 0
         for key, value in evaluation_block.items():
             if isinstance(value, dict) and (keys := criterion_keys(key)) is not None:
                 highest = max(highest, keys[0])
-    return highest
+        if highest:
+            note(
+                _to_int(evaluation_block.get("evaluationId")),
+                _to_str(evaluation_block.get("evaluationTitle")),
+                highest,
+            )
+    packs = [PackColumns(key, titles.get(key), count) for key, count in counts.items()]
+    packs.sort(key=lambda pack: pack_sort_key(pack.key[0], pack.title))
+    return packs
+
+
+def headers(lang: str, columns: CriteriaColumns) -> list[str]:
+    """Column titles in the user's language."""
+    lead = [t(f"report.col.{key}", lang) for key in _LEAD_COLUMNS]
+    tail = [t(f"report.col.{key}", lang) for key in _TAIL_COLUMNS]
+    return lead + columns.titles(lang) + tail
 
 
 def _model_row(
     record: CallRecord,
     tz: ZoneInfo,
-    max_criteria: int,
+    columns: CriteriaColumns,
     type_names: dict[int | None, str],
 ) -> list[Cell]:
     """``row_values`` of a record that only the model can read (see ``stats.is_plain``)."""
@@ -147,11 +239,14 @@ def _model_row(
     if type_name is None:
         type_name = str(call_type) if call_type is not None else None
 
-    marks: list[Cell] = [None] * max_criteria
+    marks: list[Cell] = [None] * columns.width
     if evaluation is not None:
-        for criterion in evaluation.criteria:
-            if 1 <= criterion.number <= max_criteria:
-                marks[criterion.number - 1] = _number(criterion.mark)
+        span = columns.spans.get(pack_key(evaluation.evaluation_id, evaluation.evaluation_title))
+        if span is not None:
+            first, count = span
+            for criterion in evaluation.criteria:
+                if 1 <= criterion.number <= count:
+                    marks[first + criterion.number - 1] = _number(criterion.mark)
 
     words = signals.words if signals else []
     signal_count = signals.count if signals and signals.count is not None else len(words)
@@ -172,7 +267,7 @@ def _model_row(
         loyalty.recommendation if loyalty else None,
         evaluation.evaluation_id if evaluation else None,
         evaluation.evaluation_title if evaluation else None,
-        _number(round(score, 2)) if score is not None else None,
+        _number(fmt.round_half_up(score, 2)) if score is not None else None,
         _number(evaluation.current_grade) if evaluation else None,
         _number(evaluation.max_grade) if evaluation else None,
         *marks,
@@ -188,7 +283,7 @@ def _model_row(
 def row_values(
     raw: RawRecord,
     tz: ZoneInfo,
-    max_criteria: int,
+    columns: CriteriaColumns,
     type_names: dict[int | None, str],
 ) -> list[Cell] | None:
     """One call as typed cells; ``date`` is a naive local datetime (what Excel wants).
@@ -200,7 +295,7 @@ def row_values(
     """
     if not is_plain(raw):
         record = validated(raw)
-        return None if record is None else _model_row(record, tz, max_criteria, type_names)
+        return None if record is None else _model_row(record, tz, columns, type_names)
     call = raw.get("call")
     if not isinstance(call, dict):
         return None
@@ -234,26 +329,32 @@ def row_values(
     else:
         analytics = None
 
-    marks: list[Cell] = [None] * max_criteria
+    marks: list[Cell] = [None] * columns.width
     score: float | None = None
     current: float | None = None
     maximum: float | None = None
+    pack_id: int | None = None
+    pack_title: str | None = None
     if evaluation is not None:
         current = _to_float(evaluation.get("eCurrentGrade"))
         maximum = _to_float(evaluation.get("maxGrade"))
         score = score_percent(current, maximum)
+        pack_id = _to_int(evaluation.get("evaluationId"))
+        pack_title = _to_str(evaluation.get("evaluationTitle"))
+        span = columns.spans.get(pack_key(pack_id, pack_title))
+        first, count = span if span is not None else (0, 0)
         for key, value in evaluation.items():
             if not isinstance(value, dict):
                 continue
             keys = criterion_keys(key)
-            if keys is None or not 1 <= keys[0] <= max_criteria:
+            if keys is None or not 1 <= keys[0] <= count:
                 continue
             mark: Any = value[keys[1]] if keys[1] in value else value.get("mark")
             if type(mark) is int:
                 # _number(_to_float(mark)) for the usual whole mark, without the round trip.
-                marks[keys[0] - 1] = int(float(mark))
+                marks[first + keys[0] - 1] = int(float(mark))
             else:
-                marks[keys[0] - 1] = _number(_to_float(mark))
+                marks[first + keys[0] - 1] = _number(_to_float(mark))
 
     words: list[str] = []
     signal_count: int | None = None
@@ -278,9 +379,9 @@ def row_values(
         _to_int(loyalty.get("currentGrade")) if loyalty is not None else None,
         _to_str(loyalty.get("description")) if loyalty is not None else None,
         _to_str(loyalty.get("recommendation")) if loyalty is not None else None,
-        _to_int(evaluation.get("evaluationId")) if evaluation is not None else None,
-        _to_str(evaluation.get("evaluationTitle")) if evaluation is not None else None,
-        _number(round(score, 2)) if score is not None else None,
+        pack_id,
+        pack_title,
+        _number(fmt.round_half_up(score, 2)) if score is not None else None,
         _number(current) if evaluation is not None else None,
         _number(maximum) if evaluation is not None else None,
         *marks,
@@ -313,19 +414,22 @@ def write_xlsx(
     *,
     tz: ZoneInfo,
     lang: str,
-    max_criteria: int,
-    summary_rows: list[tuple[str, str | float | int]],
+    packs: Iterable[PackColumns],
+    summary: SummarySheet,
     progress: Progress | None = None,
 ) -> int:
     """Write the calls sheet and a summary sheet; returns the number of calls written.
 
-    Records that would not validate are skipped (see ``row_values``).
-    ``constant_memory`` keeps memory flat but requires rows in order, which is
-    how they come. Formats are created once, never per row.
+    ``packs`` come from ``criteria_layout`` over the same records: every pack gets its
+    own criteria columns (see ``CriteriaColumns``). Records that would not validate
+    are skipped (see ``row_values``). ``constant_memory`` keeps memory flat but
+    requires rows in order, which is how they come. Formats are created once, never
+    per row.
     """
     import xlsxwriter
 
-    rows = _rows(raw_records, tz, max_criteria, _type_names(lang))
+    columns = CriteriaColumns.per_pack(packs)
+    rows = _rows(raw_records, tz, columns, _type_names(lang))
     target = str(path_or_buffer) if isinstance(path_or_buffer, Path) else path_or_buffer
     workbook = xlsxwriter.Workbook(
         target,
@@ -337,7 +441,7 @@ def write_xlsx(
         },
     )
     try:
-        written = _fill_workbook(workbook, rows, lang, max_criteria, summary_rows, progress)
+        written = _fill_workbook(workbook, rows, lang, columns, summary, progress)
     except BaseException:
         # Release xlsxwriter's temporary files; the original error is what matters.
         with contextlib.suppress(Exception):
@@ -352,11 +456,11 @@ def write_xlsx(
 def _rows(
     raw_records: Iterable[RawRecord],
     tz: ZoneInfo,
-    max_criteria: int,
+    columns: CriteriaColumns,
     type_names: dict[int | None, str],
 ) -> Iterator[list[Cell]]:
     for raw in raw_records:
-        row = row_values(raw, tz, max_criteria, type_names)
+        row = row_values(raw, tz, columns, type_names)
         if row is not None:
             yield row
 
@@ -365,8 +469,8 @@ def _fill_workbook(
     workbook: Any,
     rows: Iterable[list[Cell]],
     lang: str,
-    max_criteria: int,
-    summary_rows: list[tuple[str, str | float | int]],
+    columns: CriteriaColumns,
+    summary: SummarySheet,
     progress: Progress | None,
 ) -> int:
     header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
@@ -374,10 +478,14 @@ def _fill_workbook(
     percent_format = workbook.add_format({"num_format": "0.0"})
 
     sheet = workbook.add_worksheet(_sheet_name(t("report.sheet.calls", lang)))
-    titles = headers(lang, max_criteria)
-    keys = [*_LEAD_COLUMNS, *(f"criterion{n}" for n in range(max_criteria)), *_TAIL_COLUMNS]
-    for column, key in enumerate(keys):
-        sheet.set_column(column, column, _WIDTHS.get(key, 12))
+    titles = headers(lang, columns)
+    widths = [
+        *(_WIDTHS[key] for key in _LEAD_COLUMNS),
+        *(min(len(title) + 2, CRITERION_WIDTH_LIMIT) for title in columns.titles(lang)),
+        *(_WIDTHS[key] for key in _TAIL_COLUMNS),
+    ]
+    for column, width in enumerate(widths):
+        sheet.set_column(column, column, width)
     for column, title in enumerate(titles):
         sheet.write_string(0, column, title, header_format)
     sheet.freeze_panes(1, 0)
@@ -405,18 +513,35 @@ def _fill_workbook(
             progress(row)
     sheet.autofilter(0, 0, max(row, 1), len(titles) - 1)
 
-    summary = workbook.add_worksheet(_sheet_name(t("report.sheet.summary", lang)))
-    summary.set_column(0, 0, 42)
-    summary.set_column(1, 1, 18)
-    summary.write_string(0, 0, t("report.sheet.metric", lang), header_format)
-    summary.write_string(0, 1, t("report.sheet.value", lang), header_format)
-    for index, (label, value) in enumerate(summary_rows, start=1):
-        summary.write_string(index, 0, label)
-        if isinstance(value, str):
-            summary.write_string(index, 1, value)
-        else:
-            summary.write_number(index, 1, value)
+    summary_tab = workbook.add_worksheet(_sheet_name(t("report.sheet.summary", lang)))
+    _fill_summary(summary_tab, summary, lang, header_format)
     return row
+
+
+def _fill_summary(sheet: Any, summary: SummarySheet, lang: str, header_format: Any) -> None:
+    """The figures, then per question pack the average mark of each criterion."""
+    sheet.set_column(0, 0, 42)
+    sheet.set_column(1, 3, 14)
+    sheet.write_string(0, 0, t("report.sheet.metric", lang), header_format)
+    sheet.write_string(0, 1, t("report.sheet.value", lang), header_format)
+    index = 0
+    for index, (label, value) in enumerate(summary.figures, start=1):
+        sheet.write_string(index, 0, label)
+        if isinstance(value, str):
+            sheet.write_string(index, 1, value)
+        else:
+            sheet.write_number(index, 1, value)
+    if not summary.criteria:
+        return
+    index += 2
+    for column, key in enumerate(("pack", "item", "avg_mark", "marked_calls")):
+        sheet.write_string(index, column, t(f"report.sheet.{key}", lang), header_format)
+    for pack, number, average, calls in summary.criteria:
+        index += 1
+        sheet.write_string(index, 0, pack)
+        sheet.write_number(index, 1, number)
+        sheet.write_number(index, 2, average)
+        sheet.write_number(index, 3, calls)
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -426,6 +551,29 @@ def _sheet_name(name: str) -> str:
     return _SHEET_FORBIDDEN.sub(" ", name)[:31] or "Sheet"
 
 
+@dataclass(frozen=True)
+class SummarySheet:
+    """What the summary sheet of an Excel file holds."""
+
+    figures: list[tuple[str, str | float | int]] = field(default_factory=list)
+    criteria: list[tuple[str, int, float, int]] = field(default_factory=list)
+    """Per question pack and criterion: pack, criterion number, average mark, calls."""
+
+
+def summary_sheet(stats: CallStats, lang: str) -> SummarySheet:
+    """The summary sheet's figures and per-pack criterion averages, from ``CallStats``."""
+    criteria = [
+        (
+            PackColumns(pack_key(c.pack_id, c.pack_title), c.pack_title, 0).name(lang),
+            c.number,
+            fmt.round_half_up(c.avg_mark, 2),
+            c.count,
+        )
+        for c in stats.criteria.values()
+    ]
+    return SummarySheet(figures=stats_summary_rows(stats, lang), criteria=criteria)
+
+
 def stats_summary_rows(stats: CallStats, lang: str) -> list[tuple[str, str | float | int]]:
     """Figures for the summary sheet, built from ``CallStats``."""
     rows: list[tuple[str, str | float | int]] = [(t("report.fig.total", lang), stats.total)]
@@ -433,6 +581,8 @@ def stats_summary_rows(stats: CallStats, lang: str) -> list[tuple[str, str | flo
         name = fmt.call_type_name(call_type, lang)
         rows.append((t("report.fig.type", lang, name=name), count))
     rows.append((t("report.fig.duration_total", lang), stats.total_duration))
+    rows.append((t("report.fig.rated", lang), stats.rated))
+    rows.append((t("report.fig.scored", lang), stats.scored))
     optional: list[tuple[str, float | None]] = [
         ("report.fig.duration_avg", stats.avg_duration),
         ("report.fig.rating_avg", stats.avg_rating),
@@ -443,7 +593,7 @@ def stats_summary_rows(stats: CallStats, lang: str) -> list[tuple[str, str | flo
     ]
     for key, value in optional:
         if value is not None:
-            rows.append((t(key, lang), round(value, 2)))
+            rows.append((t(key, lang), fmt.round_half_up(value, 2)))
     for word, count in stats.top_signals:
         rows.append((t("report.fig.signal", lang, name=word), count))
     return rows
@@ -451,15 +601,12 @@ def stats_summary_rows(stats: CallStats, lang: str) -> list[tuple[str, str | flo
 
 # ----------------------------------------------------------------------------- CSV
 
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _csv_cell(value: Cell, decimal_comma: bool) -> str | int:
     if value is None:
         return ""
     if isinstance(value, str):
-        # A leading quote stops Excel and LibreOffice from running the cell as a formula.
-        return "'" + value if value.startswith(_FORMULA_START) else value
+        return guard_cell(value)
     if isinstance(value, datetime):
         return value.strftime(CSV_DATETIME)
     if isinstance(value, float):
@@ -474,31 +621,37 @@ def write_csv(
     *,
     tz: ZoneInfo,
     lang: str,
-    max_criteria: int,
+    packs: Iterable[PackColumns],
     delimiter: str = ";",
     progress: Progress | None = None,
 ) -> int:
     """Write a CSV that Excel opens correctly; returns the number of calls written.
 
+    ``packs`` come from ``criteria_layout`` over the same records: each row names its
+    question pack and lists that pack's criteria in order (see ``CriteriaColumns``).
     Records that would not validate are skipped (see ``row_values``). The
     function writes the UTF-8 byte-order mark itself, so open ``stream`` with
     ``encoding="utf-8"`` (not ``utf-8-sig``) and ``newline=""``. With the default
     ``;`` delimiter decimals use a comma, as Russian-locale Excel expects.
+    Every cell but an integer is quoted: LibreOffice Calc splits at commas,
+    semicolons and tabs at once by default, and still reads a quoted number.
     """
-    rows = _rows(raw_records, tz, max_criteria, _type_names(lang))
+    columns = CriteriaColumns.shared_columns(packs)
+    rows = _rows(raw_records, tz, columns, _type_names(lang))
     stream.write("\ufeff")
-    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(headers(lang, max_criteria))
+    writer = csv.writer(
+        stream, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC
+    )
+    writer.writerow(headers(lang, columns))
     decimal_comma = delimiter == ";"
-    formula_start = frozenset(_FORMULA_START)
     written = 0
     for values in rows:
         # In place, and inline for the common cells: this loop runs for every cell.
-        # The csv module itself writes None as an empty field.
+        # The csv module itself writes None as an empty field ("").
         for index, value in enumerate(values):
             if isinstance(value, str):
-                if value and value[0] in formula_start:
-                    values[index] = "'" + value
+                if value and value[0] in FORMULA_TRIGGERS:
+                    values[index] = guard_cell(value)
             elif value is not None and type(value) is not int:
                 values[index] = _csv_cell(value, decimal_comma)
         writer.writerow(values)

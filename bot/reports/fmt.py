@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -54,8 +55,8 @@ def clock(seconds: int | None) -> str:
 
 
 def hours_minutes(seconds: float, lang: str) -> str:
-    """Talk time as ``12 ч 5 мин`` / ``12 h 5 min`` (minutes rounded)."""
-    total_minutes = round(seconds / 60)
+    """Talk time as ``12 ч 5 мин`` / ``12 h 5 min`` (minutes rounded half up)."""
+    total_minutes = whole(seconds / 60)
     hours, minutes = divmod(total_minutes, 60)
     if hours:
         return t("report.unit.hours_minutes", lang, h=integer(hours, lang), m=minutes)
@@ -68,12 +69,36 @@ def integer(value: int, lang: str) -> str:
     return grouped if lang == "en" else grouped.replace(",", "\u00a0")
 
 
+def rounded(value: float, digits: int = 0) -> Decimal:
+    """``value`` rounded half away from zero, as spreadsheets round: 42.5 → 43, 6.35 → 6.4.
+
+    The decimal digits a person reads are rounded, not the binary float: ``6.35`` is
+    stored as 6.34999…, which ``round`` would take down to 6.3. ``repr`` gives the
+    shortest decimal that reads back as the same float, so that is what is rounded.
+    ``value`` must be finite.
+    """
+    return Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def whole(value: float) -> int:
+    """``value`` rounded half away from zero to a whole number (see ``rounded``)."""
+    return int(rounded(value))
+
+
+def round_half_up(value: float, digits: int) -> float:
+    """``rounded`` as a float, for numbers written to a spreadsheet cell."""
+    return float(rounded(value, digits))
+
+
 def decimal(value: float | None, lang: str, digits: int = 1) -> str:
-    """``6.4`` in English, ``6,4`` in Russian; whole numbers lose the ``.0``."""
-    if value is None or math.isnan(value):
+    """``6.4`` in English, ``6,4`` in Russian; whole numbers lose the ``.0``.
+
+    Rounded half away from zero (see ``rounded``): every figure on screen is rounded here.
+    """
+    if value is None or not math.isfinite(value):
         return MISSING
-    rounded = round(value, digits)
-    text = f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.{digits}f}"
+    number = rounded(value, digits)
+    text = str(int(number)) if number == number.to_integral_value() else f"{number:f}"
     return text if lang == "en" else text.replace(".", ",")
 
 
@@ -83,11 +108,15 @@ def percent(value: float | None, lang: str) -> str:
 
 
 def short_name(full_name: str | None, limit: int = 20) -> str:
-    """``Айгерим Нурланова`` → ``Айгерим Н.``: fits a button or a chart axis."""
+    """``Айгерим Нурланова`` → ``Айгерим Н.``: fits a button or a chart axis.
+
+    Every further word keeps its initial, so that names containing one another stay
+    apart: ``Тимур Сейткали`` → ``Тимур С.``, ``Тимур Сейткали Младший`` → ``Тимур С. М.``.
+    """
     if not full_name or not full_name.strip():
         return MISSING
     words = full_name.split()
-    text = f"{words[0]} {words[1][0]}." if len(words) > 1 else words[0]
+    text = " ".join([words[0], *(f"{word[0]}." for word in words[1:])])
     return truncate(text, limit)
 
 

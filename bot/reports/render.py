@@ -16,13 +16,15 @@ from zoneinfo import ZoneInfo
 from bot.aiokk.models import CallRecord
 from bot.reports import fmt
 from bot.reports.markup import Block, Line, Span, fit, pack_blocks
-from bot.reports.stats import LOW_RATING, CallStats, OperatorStats, WorstCall
-from bot.texts import t
+from bot.reports.stats import LOW_RATING, CallStats, CriterionStats, OperatorStats, WorstCall
+from bot.texts import plural, t
 
 NAME_LIMIT: Final = 40
 SIGNAL_LIMIT: Final = 40
 TITLE_LIMIT: Final = 200
-DESCRIPTION_LIMIT: Final = 220
+PACK_LIMIT: Final = 40
+SIGNAL_LINES: Final = 10
+"""Signal lines at most; further words tied at the cut-off are counted in one line."""
 
 _escape = html.escape
 
@@ -48,22 +50,28 @@ def _safe_title(title: str) -> str:
 def previous_period_label(days: int | None, lang: str, *, so_far: bool = False) -> str:
     """The phrase that follows "к"/"vs": ``прошлым 7 дням`` / ``the previous 7 days``.
 
-    ``so_far``: the period is still running and compared up to the same point; said in
-    words for a single day (``этому же времени вчера``), where it matters most.
+    ``so_far``: the period is still running and compared up to the same point, which the
+    phrase says: ``этому же времени вчера``, ``прошлым 7 дням до того же времени суток``.
     """
-    if days is None or days <= 0:
-        return t("report.prev.period", lang)
-    if days == 1 and so_far:
-        return t("report.prev.day_so_far", lang)
     if days == 1:
-        return t("report.prev.day", lang)
-    if days % 10 == 1 and days % 100 != 11:
-        return t("report.prev.days_one", lang, n=days)
-    return t("report.prev.days", lang, n=days)
+        return t("report.prev.day_so_far" if so_far else "report.prev.day", lang)
+    if days is None or days <= 0:
+        label = t("report.prev.period", lang)
+    elif days % 10 == 1 and days % 100 != 11:
+        label = t("report.prev.days_one", lang, n=days)
+    else:
+        label = t("report.prev.days", lang, n=days)
+    return t("report.prev.same_time", lang, label=label) if so_far else label
 
 
-def compare_counts(current: int, previous: int, label: str, lang: str) -> str:
-    """``▲ 12 % к прошлым 7 дням``; an absolute difference when there was nothing before."""
+def compare_counts(current: int, previous: int | None, label: str, lang: str) -> str:
+    """``▲ 12 % к прошлым 7 дням``; an absolute difference when the previous count was 0.
+
+    ``previous`` is ``None`` when the previous period has no data at all (no calls):
+    that is said in words, never as a change.
+    """
+    if previous is None:
+        return t("report.cmp.no_data", lang)
     label = _escape(label, quote=False)
     diff = current - previous
     if diff == 0:
@@ -81,12 +89,31 @@ def _delta(current: float | None, previous: float | None, lang: str, unit: str =
     """`` (▲ 0,4)`` after a figure, or nothing when either side is missing."""
     if current is None or previous is None:
         return ""
-    diff = round(current - previous, 1)
+    diff = fmt.rounded(current - previous, 1)
     if diff == 0:
         return " (=)"
     arrow = "▲" if diff > 0 else "▼"
     suffix = f" {unit}" if unit else ""
-    return f" ({arrow} {fmt.decimal(abs(diff), lang)}{suffix})"
+    return f" ({arrow} {fmt.decimal(abs(float(diff)), lang)}{suffix})"
+
+
+def _of_calls(n: int, lang: str) -> str:
+    """The word after "of N"/"из N": ``звонка`` / ``звонков``, ``call`` / ``calls``."""
+    return plural("unit.of_calls", n, lang)
+
+
+def pack_label(pack_id: int | None, title: str | None, lang: str) -> str:
+    """A question pack for a screen, escaped: ``«Вопросы по умолчанию»`` or ``набор 27``."""
+    if title:
+        return t("report.pack.titled", lang, title=_name(title, PACK_LIMIT))
+    if pack_id is not None:
+        return t("report.pack.id", lang, id=pack_id)
+    return t("report.pack.unknown", lang)
+
+
+def _previous_total(previous: CallStats) -> int | None:
+    """The previous count to compare with; ``None`` when that period has no data."""
+    return previous.total if previous.total else None
 
 
 # ------------------------------------------------------------------------- summary
@@ -105,27 +132,53 @@ def _figure_lines(stats: CallStats, previous: CallStats | None, lang: str) -> li
             )
         )
     if stats.avg_rating is not None:
-        lines.append(
-            t(
+        # The average is over rated calls only: say over how many when some have none.
+        if stats.rated < stats.total:
+            line = t(
+                "report.summary.rating_part",
+                lang,
+                avg=fmt.decimal(stats.avg_rating, lang),
+                rated=fmt.integer(stats.rated, lang),
+                total=fmt.integer(stats.total, lang),
+                calls=_of_calls(stats.total, lang),
+                share=fmt.percent(stats.low_rating_share, lang),
+                n=fmt.integer(stats.low_rated, lang),
+            )
+        else:
+            line = t(
                 "report.summary.rating",
                 lang,
                 avg=fmt.decimal(stats.avg_rating, lang),
                 share=fmt.percent(stats.low_rating_share, lang),
                 n=fmt.integer(stats.low_rated, lang),
             )
-            + _delta(stats.avg_rating, previous.avg_rating if previous else None, lang)
+        lines.append(
+            line + _delta(stats.avg_rating, previous.avg_rating if previous else None, lang)
         )
     else:
         lines.append(t("report.summary.rating_none", lang))
     if stats.avg_score is not None:
-        lines.append(
-            t(
+        if stats.scored < stats.total:
+            line = t(
+                "report.summary.score_part",
+                lang,
+                avg=fmt.percent(stats.avg_score, lang),
+                scored=fmt.integer(stats.scored, lang),
+                total=fmt.integer(stats.total, lang),
+                calls=_of_calls(stats.total, lang),
+                share=fmt.percent(stats.low_score_share, lang),
+                n=fmt.integer(stats.low_scored, lang),
+            )
+        else:
+            line = t(
                 "report.summary.score",
                 lang,
                 avg=fmt.percent(stats.avg_score, lang),
                 share=fmt.percent(stats.low_score_share, lang),
                 n=fmt.integer(stats.low_scored, lang),
             )
+        lines.append(
+            line
             + _delta(
                 stats.avg_score,
                 previous.avg_score if previous else None,
@@ -139,19 +192,37 @@ def _figure_lines(stats: CallStats, previous: CallStats | None, lang: str) -> li
 
 
 def _signal_lines(stats: CallStats, lang: str) -> list[str]:
+    """The top signal words with every word tied at the cut-off: listed up to
+    ``SIGNAL_LINES``, the rest of the tie counted in one line, never dropped silently."""
     top = stats.top_signals
     if not top:
         return []
     lines = [t("report.summary.signals", lang)]
+    shown = top if len(top) <= SIGNAL_LINES else top[: SIGNAL_LINES - 1]
     lines.extend(
-        f"· {_name(word, SIGNAL_LIMIT)} — {fmt.integer(count, lang)}" for word, count in top
+        f"· {_name(word, SIGNAL_LIMIT)} — {fmt.integer(count, lang)}" for word, count in shown
     )
+    if len(shown) < len(top):
+        # Past the first TOP_SIGNALS every listed word has the cut-off count.
+        rest = len(top) - len(shown)
+        count = fmt.integer(top[-1][1], lang)
+        lines.append(t("report.summary.signals_more", lang, n=fmt.integer(rest, lang), count=count))
     return lines
 
 
-def _operator_lines(heading: str, operators: Sequence[OperatorStats], lang: str) -> list[str]:
+def _operator_lines(
+    key: str, operators: Sequence[OperatorStats], stats: CallStats, lang: str
+) -> list[str]:
+    """Best or lagging operators under a heading that says what they are compared with."""
     if not operators:
         return []
+    heading = t(
+        key,
+        lang,
+        avg=fmt.percent(stats.avg_score, lang),
+        min=stats.min_operator_calls,
+        calls=_of_calls(stats.min_operator_calls, lang),
+    )
     lines = [heading]
     for position, operator in enumerate(operators, start=1):
         row = t(
@@ -181,7 +252,7 @@ def render_summary(
     total_line = t("report.summary.total", lang, n=fmt.integer(stats.total, lang))
     if previous is not None:
         label = previous_label or t("report.prev.period", lang)
-        total_line += " · " + compare_counts(stats.total, previous.total, label, lang)
+        total_line += " · " + compare_counts(stats.total, _previous_total(previous), label, lang)
     if stats.total == 0:
         return fit("\n".join([header, total_line, "", t("report.summary.empty", lang)]))
 
@@ -195,8 +266,10 @@ def render_summary(
     blocks[0].extend(type_lines)
     blocks.append(_figure_lines(stats, previous, lang))
     blocks.append(_signal_lines(stats, lang))
-    blocks.append(_operator_lines(t("report.summary.best", lang), stats.best_operators, lang))
-    blocks.append(_operator_lines(t("report.summary.worst", lang), stats.worst_operators, lang))
+    blocks.append(_operator_lines("report.summary.best", stats.best_operators, stats, lang))
+    blocks.append(_operator_lines("report.summary.worst", stats.worst_operators, stats, lang))
+    if stats.worst_calls:
+        blocks.append([t("report.summary.worst_calls", lang)])
     return fit("\n\n".join("\n".join(block) for block in blocks if block))
 
 
@@ -375,6 +448,18 @@ def _continued(title: str, lang: str) -> str:
 # ------------------------------------------------------------------- operator card
 
 
+def _criterion_line(criterion: CriterionStats, lang: str) -> str:
+    """``«Вопросы по умолчанию» · п. 3 — <b>4,2</b> (звонков: 12)``."""
+    return t(
+        "report.op.criterion",
+        lang,
+        pack=pack_label(criterion.pack_id, criterion.pack_title, lang),
+        n=criterion.number,
+        avg=fmt.mark_text(criterion.avg_mark, lang),
+        calls=fmt.integer(criterion.count, lang),
+    )
+
+
 def render_operator_card(
     name: str,
     stats: CallStats,
@@ -382,8 +467,10 @@ def render_operator_card(
     *,
     period_label: str,
     lang: str,
+    previous_label: str | None = None,
 ) -> str:
-    """An operator's scorecard for a period; ``name`` and ``period_label`` are plain text."""
+    """An operator's scorecard for a period; ``name``, ``period_label`` and
+    ``previous_label`` are plain text (see ``render_summary``)."""
     header = t(
         "report.op.title",
         lang,
@@ -392,9 +479,8 @@ def render_operator_card(
     )
     total_line = t("report.summary.total", lang, n=fmt.integer(stats.total, lang))
     if previous is not None:
-        total_line += " · " + compare_counts(
-            stats.total, previous.total, t("report.prev.period", lang), lang
-        )
+        label = previous_label or t("report.prev.period", lang)
+        total_line += " · " + compare_counts(stats.total, _previous_total(previous), label, lang)
     if stats.total == 0:
         return fit("\n".join([header, total_line, "", t("report.op.empty", lang)]))
 
@@ -402,14 +488,7 @@ def render_operator_card(
     weakest = stats.weakest_criteria(3)
     if weakest:
         lines = [t("report.op.weakest", lang)]
-        for criterion in weakest:
-            text = f"{criterion.number}. <b>{fmt.mark_text(criterion.avg_mark, lang)}</b>"
-            if criterion.description:
-                description = fmt.truncate(
-                    " ".join(criterion.description.split()), DESCRIPTION_LIMIT
-                )
-                text += " — " + _escape(description, quote=False)
-            lines.append(text)
+        lines.extend(f"· {_criterion_line(criterion, lang)}" for criterion in weakest)
         blocks.append(lines)
     blocks.append(_signal_lines(stats, lang))
     return fit("\n\n".join("\n".join(block) for block in blocks if block))

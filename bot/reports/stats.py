@@ -3,13 +3,25 @@
 The same ``CallStats`` feeds the summary screen, the operator scorecard, the
 digest and the summary sheet of an export, so it is computed once and rendered
 many ways.
+
+Definitions the screens state:
+
+* Averages of the client rating and of the script score are taken over the calls
+  that have one (``rated`` / ``scored`` of ``total``).
+* Criterion N belongs to its question pack: statistics are kept per
+  (pack, N) and never blended across packs.
+* Best and lagging operators are those whose average script score, rounded as
+  shown, is above or below the average of the whole selection, among operators
+  with at least ``min_operator_calls`` calls; with one operator there is no ranking.
+* The worst calls are ranked by ``severity``: the worse of the client rating
+  (×10) and the script score, so an unrated call with a very low score counts too.
+* Top signal words keep every word tied with the last one shown (``top_with_ties``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +42,7 @@ from bot.aiokk.models import (
     split_signals,
 )
 from bot.aiokk.raw import RawRecord
+from bot.reports.fmt import whole
 
 LOW_RATING = 3
 """A client rating at or below this is a bad call."""
@@ -38,7 +51,10 @@ LOW_SCORE = 50.0
 """A script score in percent strictly below this is a failed script."""
 
 TOP_SIGNALS = 5
+"""Signal words shown at least; more when several share the last place."""
 TOP_OPERATORS = 3
+MIN_OPERATOR_CALLS = 3
+"""Calls an operator needs in the selection to be ranked best or lagging."""
 WORST_CALLS = 5
 RAW_CHUNK = 1000
 """Raw records counted between two yields to the event loop: about 10 ms of work."""
@@ -62,13 +78,39 @@ class OperatorStats:
     low_ratings: int
 
 
+PackKey = tuple[int | None, str | None]
+"""A question pack: ``(evaluationId, None)``, or ``(None, title)`` for a call without an id."""
+
+
+def pack_key(pack_id: int | None, title: str | None) -> PackKey:
+    """The pack a call's criteria belong to: its ``evaluationId``; without one, its title."""
+    if pack_id is not None:
+        return (pack_id, None)
+    return (None, _clean_title(title))
+
+
+def _clean_title(title: str | None) -> str | None:
+    return " ".join(title.split()) or None if title else None
+
+
+def pack_sort_key(pack_id: int | None, title: str | None) -> tuple[str, int]:
+    """Packs in the order a reader looks for them: by title, then by id."""
+    return ((title or "").casefold(), pack_id if pack_id is not None else -1)
+
+
 @dataclass(frozen=True)
 class CriterionStats:
+    """Criterion ``number`` of one question pack, averaged over the calls it was marked in.
+
+    ``descriptionN`` in the API is the AI's comment on one call, not the criterion's
+    name, so a criterion is named by its pack and number only.
+    """
+
+    pack_id: int | None
+    pack_title: str | None
     number: int
     avg_mark: float
     count: int
-    description: str | None
-    """Explanation attached to the lowest mark seen: it says what went wrong."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +131,14 @@ class CallStats:
     operators: tuple[OperatorStats, ...] = ()
     """Every operator seen, most calls first."""
     best_operators: tuple[OperatorStats, ...] = ()
+    """Ranked operators whose average script score is above the selection's (best first)."""
     worst_operators: tuple[OperatorStats, ...] = ()
+    """Ranked operators whose average script score is below the selection's (lowest first)."""
+    min_operator_calls: int = MIN_OPERATOR_CALLS
+    """Calls an operator needed to be ranked."""
     worst_calls: tuple[WorstCall, ...] = ()
-    criteria: Mapping[int, CriterionStats] = field(default_factory=dict)
+    criteria: Mapping[tuple[PackKey, int], CriterionStats] = field(default_factory=dict)
+    """Per (question pack, criterion number), packs in title order, numbers ascending."""
 
     @property
     def low_rating_share(self) -> float | None:
@@ -105,15 +152,40 @@ class CallStats:
 
     @property
     def top_signals(self) -> list[tuple[str, int]]:
-        return self.signals.most_common(TOP_SIGNALS)
+        """The ``TOP_SIGNALS`` most heard words and every word tied with the last of them."""
+        return top_with_ties(self.signals, TOP_SIGNALS)
 
     def weakest_criteria(self, n: int = 3) -> list[CriterionStats]:
-        """Criteria with the lowest average mark, ties broken by criterion number."""
-        ordered = sorted(self.criteria.values(), key=lambda c: (c.avg_mark, c.number))
+        """The (pack, criterion) pairs with the lowest average mark; ties in pack order."""
+        ordered = sorted(self.criteria.values(), key=lambda c: c.avg_mark)
         return ordered[:n]
 
 
-def compute_stats(records: Iterable[RawRecord], *, min_operator_calls: int = 3) -> CallStats:
+def top_with_ties(counts: Mapping[str, int], n: int) -> list[tuple[str, int]]:
+    """The ``n`` largest counts, most first (then alphabetically), plus every item tied
+    with the ``n``-th: a cut-off never drops a word as frequent as one it shows."""
+    if n <= 0:
+        return []
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0].casefold(), item[0]))
+    if len(ordered) <= n:
+        return ordered
+    cut = ordered[n - 1][1]
+    return [item for item in ordered if item[1] >= cut]
+
+
+def severity(rating: int | None, score: float | None) -> float | None:
+    """How bad a call is on one 0–100 scale: the worse of the client rating ×10 and the
+    script score in percent; ``None`` when the call has neither. Lower is worse."""
+    if rating is None:
+        return score
+    if score is None:
+        return 10.0 * rating
+    return min(10.0 * rating, score)
+
+
+def compute_stats(
+    records: Iterable[RawRecord], *, min_operator_calls: int = MIN_OPERATOR_CALLS
+) -> CallStats:
     """Aggregate raw ``records`` in a single pass (the iterable is consumed once).
 
     Records that would not validate as a ``CallRecord`` are skipped. Fields are
@@ -122,9 +194,7 @@ def compute_stats(records: Iterable[RawRecord], *, min_operator_calls: int = 3) 
     only the model understands (``call_type`` instead of ``callType``, say) goes
     through the model. In the event loop prefer ``compute_stats_async``.
 
-    Best and worst operators are ranked by average script score among operators
-    with at least ``min_operator_calls`` calls; with fewer than six such operators
-    they are split between the two lists, so nobody appears in both.
+    Best and lagging operators: see the module's docstring.
     """
     totals = _Totals()
     known_keys: dict[str, Any] = {}
@@ -134,7 +204,10 @@ def compute_stats(records: Iterable[RawRecord], *, min_operator_calls: int = 3) 
 
 
 async def compute_stats_async(
-    records: Iterable[RawRecord], *, min_operator_calls: int = 3, chunk: int = RAW_CHUNK
+    records: Iterable[RawRecord],
+    *,
+    min_operator_calls: int = MIN_OPERATOR_CALLS,
+    chunk: int = RAW_CHUNK,
 ) -> CallStats:
     """``compute_stats`` that yields to the event loop every ``chunk`` records."""
     if chunk < 1:
@@ -175,6 +248,9 @@ def _add_raw(totals: _Totals, raw: RawRecord, known_keys: dict[str, Any]) -> Non
                 _to_float(evaluation.get("eCurrentGrade")),
                 _to_float(evaluation.get("maxGrade")),
             )
+            pack = totals.pack(
+                _to_int(evaluation.get("evaluationId")), _to_str(evaluation.get("evaluationTitle"))
+            )
             criteria = totals.criteria
             for key, value in evaluation.items():
                 if not isinstance(value, dict):
@@ -184,23 +260,19 @@ def _add_raw(totals: _Totals, raw: RawRecord, known_keys: dict[str, Any]) -> Non
                     keys = known_keys[key] = criterion_keys(key)
                 if keys is None:
                     continue
-                number, mark_key, description_key = keys
-                # As criteria_from_raw reads them, with the coercions inlined:
+                mark_key = keys[1]
+                # As criteria_from_raw reads them, with the coercion inlined:
                 # this runs ten times per call.
                 raw_mark: Any = value[mark_key] if mark_key in value else value.get("mark")
                 mark = float(raw_mark) if type(raw_mark) in _PLAIN_NUMBERS else _to_float(raw_mark)
                 if mark is None:
                     continue
-                description = (
-                    value[description_key] if description_key in value else value.get("description")
-                )
-                if type(description) is not str:
-                    description = _to_str(description)
-                criterion_agg = criteria.get(number)
+                criterion = (pack, keys[0])
+                criterion_agg = criteria.get(criterion)
                 if criterion_agg is None:
-                    criteria[number] = _CriterionAgg(mark, description)
+                    criteria[criterion] = _CriterionAgg(mark)
                 else:
-                    criterion_agg.add(mark, description)
+                    criterion_agg.add(mark)
         signal_block = analytics.get("signals")
         if isinstance(signal_block, dict) and "mentionedSignals" in signal_block:
             words = split_signals(signal_block["mentionedSignals"])
@@ -254,8 +326,8 @@ _MODEL_ONLY_ANALYTICS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
 
 
 @lru_cache(maxsize=1024)
-def criterion_keys(key: str) -> tuple[int, str, str] | None:
-    """For ``criterionN``: ``(N, "markN", "descriptionN")``; ``None`` for other keys.
+def criterion_keys(key: str) -> tuple[int, str] | None:
+    """For ``criterionN``: ``(N, "markN")``; ``None`` for other keys.
 
     The same dozen keys repeat in every record, so the answer is cached.
     """
@@ -263,7 +335,7 @@ def criterion_keys(key: str) -> tuple[int, str, str] | None:
     if match is None:
         return None
     number = int(match.group(1))
-    return number, f"mark{number}", f"description{number}"
+    return number, f"mark{number}"
 
 
 def is_plain(raw: RawRecord) -> bool:
@@ -308,9 +380,10 @@ def _add_model(totals: _Totals, record: CallRecord) -> None:
             current, maximum = evaluation.current_grade, evaluation.max_grade
             if current is not None and maximum:
                 score = 100.0 * current / maximum
+            pack = totals.pack(evaluation.evaluation_id, evaluation.evaluation_title)
             for criterion in evaluation.criteria:
                 if criterion.mark is not None:
-                    totals.add_criterion(criterion.number, criterion.mark, criterion.description)
+                    totals.add_criterion(pack, criterion.number, criterion.mark)
         signal_block = analytics.signals
         if signal_block is not None and signal_block.words:
             totals.signals.update(set(signal_block.words))
@@ -333,9 +406,9 @@ def _record_date(record: CallRecord | RawRecord) -> datetime | None:
     return parse_datetime(call.get("date")) or parse_datetime(call.get("created_at"))
 
 
-# Worst = lowest rating, then lowest score; missing values sort last. The heap
-# keeps the WORST_CALLS worst so far as a max-heap, by negated key.
-_WorstKey = tuple[int, int, int, float, int]
+# Worst = lowest severity, then lowest rating, then lowest score; missing values sort
+# last. The heap keeps the WORST_CALLS worst so far as a max-heap, by negated key.
+_WorstKey = tuple[int, float, int, int, int, float, int]
 
 
 class _Totals:
@@ -353,16 +426,26 @@ class _Totals:
         self.scored = 0
         self.low_scored = 0
         self.signals: Counter[str] = Counter()
-        self.operators: dict[str, _OperatorAgg] = {}
-        self.criteria: dict[int, _CriterionAgg] = {}
+        # A person is an operatorId; a name only for records without one.
+        self.operators: dict[int | str, _OperatorAgg] = {}
+        self.criteria: dict[tuple[PackKey, int], _CriterionAgg] = {}
+        self.pack_titles: dict[PackKey, str | None] = {}
+        """The first title seen per pack (records come newest first)."""
         self.worst: list[tuple[_WorstKey, WorstCall]] = []
 
-    def add_criterion(self, number: int, mark: float, description: str | None) -> None:
-        criterion_agg = self.criteria.get(number)
+    def pack(self, pack_id: int | None, title: str | None) -> PackKey:
+        """The key of a call's question pack, remembering its title."""
+        key = pack_key(pack_id, title)
+        if self.pack_titles.get(key) is None:
+            self.pack_titles[key] = _clean_title(title)
+        return key
+
+    def add_criterion(self, pack: PackKey, number: int, mark: float) -> None:
+        criterion_agg = self.criteria.get((pack, number))
         if criterion_agg is None:
-            self.criteria[number] = _CriterionAgg(mark, description)
+            self.criteria[(pack, number)] = _CriterionAgg(mark)
         else:
-            criterion_agg.add(mark, description)
+            criterion_agg.add(mark)
 
     def add_call(
         self,
@@ -393,12 +476,16 @@ class _Totals:
             if score < LOW_SCORE:
                 self.low_scored += 1
         if name:
-            operator_agg = self.operators.get(name)
+            person: int | str = operator_id if operator_id is not None else name
+            operator_agg = self.operators.get(person)
             if operator_agg is None:
-                operator_agg = self.operators[name] = _OperatorAgg(operator_id)
+                operator_agg = self.operators[person] = _OperatorAgg(operator_id, name)
             operator_agg.add(rating, score)
 
+        badness = severity(rating, score)
         key = (
+            -(badness is None),
+            -(badness if badness is not None else 0.0),
             -(rating is None),
             -(rating if rating is not None else 0),
             -(score is None),
@@ -417,27 +504,45 @@ class _Totals:
     def freeze(self, min_operator_calls: int) -> CallStats:
         operator_stats = tuple(
             sorted(
-                (agg.freeze(name) for name, agg in self.operators.items()),
-                key=lambda op: (-op.calls, op.name),
+                (agg.freeze() for agg in self.operators.values()),
+                key=lambda op: (-op.calls, op.name, op.operator_id or 0),
             )
         )
-        eligible = [
-            op
-            for op in operator_stats
-            if op.calls >= min_operator_calls and op.avg_score is not None
-        ]
-        # With few operators, split them so that nobody is both best and worst.
-        best_count = min(TOP_OPERATORS, (len(eligible) + 1) // 2)
-        worst_count = min(TOP_OPERATORS, len(eligible) - best_count)
-        best = sorted(eligible, key=lambda op: (-(op.avg_score or 0.0), -op.calls, op.name))
-        best = best[:best_count]
-        best_names = {op.name for op in best}
-        worst_ops = sorted(
-            (op for op in eligible if op.name not in best_names),
-            key=lambda op: (op.avg_score or 0.0, -op.calls, op.name),
-        )[:worst_count]
-
         rated, scored = self.rated, self.scored
+        avg_score = self.score_sum / scored if scored else None
+        best: list[OperatorStats] = []
+        lagging: list[OperatorStats] = []
+        if len(operator_stats) > 1 and avg_score is not None:
+            # Compared as shown (whole percents): a "best" score never reads as the average.
+            team = whole(avg_score)
+            for op in operator_stats:
+                if op.calls < min_operator_calls or op.avg_score is None:
+                    continue
+                shown = whole(op.avg_score)
+                if shown > team:
+                    best.append(op)
+                elif shown < team:
+                    lagging.append(op)
+        best.sort(key=lambda op: (-(op.avg_score or 0.0), -op.calls, op.name))
+        lagging.sort(key=lambda op: (op.avg_score or 0.0, -op.calls, op.name))
+
+        titles = self.pack_titles
+        criteria = sorted(
+            (
+                (
+                    (pack, number),
+                    CriterionStats(
+                        pack_id=pack[0],
+                        pack_title=titles.get(pack),
+                        number=number,
+                        avg_mark=agg.total / agg.count,
+                        count=agg.count,
+                    ),
+                )
+                for (pack, number), agg in self.criteria.items()
+            ),
+            key=lambda item: (*pack_sort_key(item[1].pack_id, item[1].pack_title), item[1].number),
+        )
         return CallStats(
             total=self.total,
             by_type=self.by_type,
@@ -447,14 +552,15 @@ class _Totals:
             avg_rating=self.rating_sum / rated if rated else None,
             low_rated=self.low_rated,
             scored=scored,
-            avg_score=self.score_sum / scored if scored else None,
+            avg_score=avg_score,
             low_scored=self.low_scored,
             signals=self.signals,
             operators=operator_stats,
-            best_operators=tuple(best),
-            worst_operators=tuple(worst_ops),
+            best_operators=tuple(best[:TOP_OPERATORS]),
+            worst_operators=tuple(lagging[:TOP_OPERATORS]),
+            min_operator_calls=min_operator_calls,
             worst_calls=tuple(item for _, item in sorted(self.worst, reverse=True)),
-            criteria={number: agg.freeze(number) for number, agg in sorted(self.criteria.items())},
+            criteria=dict(criteria),
         )
 
 
@@ -462,6 +568,7 @@ class _OperatorAgg:
     __slots__ = (
         "calls",
         "low_ratings",
+        "name",
         "operator_id",
         "rating_n",
         "rating_sum",
@@ -469,8 +576,9 @@ class _OperatorAgg:
         "score_sum",
     )
 
-    def __init__(self, operator_id: int | None) -> None:
+    def __init__(self, operator_id: int | None, name: str) -> None:
         self.operator_id = operator_id
+        self.name = name
         self.calls = 0
         self.rating_sum = 0
         self.rating_n = 0
@@ -489,9 +597,9 @@ class _OperatorAgg:
             self.score_sum += score
             self.score_n += 1
 
-    def freeze(self, name: str) -> OperatorStats:
+    def freeze(self) -> OperatorStats:
         return OperatorStats(
-            name=name,
+            name=self.name,
             operator_id=self.operator_id,
             calls=self.calls,
             avg_rating=self.rating_sum / self.rating_n if self.rating_n else None,
@@ -501,26 +609,12 @@ class _OperatorAgg:
 
 
 class _CriterionAgg:
-    __slots__ = ("count", "described_mark", "description", "total")
+    __slots__ = ("count", "total")
 
-    def __init__(self, mark: float, description: str | None) -> None:
+    def __init__(self, mark: float) -> None:
         self.total = mark
         self.count = 1
-        self.description = description or None
-        self.described_mark = mark if description else math.inf
 
-    def add(self, mark: float, description: str | None) -> None:
+    def add(self, mark: float) -> None:
         self.total += mark
         self.count += 1
-        # Keep the explanation of the lowest mark: it tells what went wrong.
-        if description and (mark < self.described_mark or self.description is None):
-            self.described_mark = mark
-            self.description = description
-
-    def freeze(self, number: int) -> CriterionStats:
-        return CriterionStats(
-            number=number,
-            avg_mark=self.total / self.count,
-            count=self.count,
-            description=self.description,
-        )

@@ -3,7 +3,10 @@
 Names and ids look like a real Kazakhstan call centre: Russian and Kazakh full
 names, numeric department ids, question packs with Russian titles. A few names
 are chosen on purpose: two operators share the first name "Айгерим" so that a
-substring search matches several people, and several names contain "ё".
+substring search matches several people, one name contains another ("Тимур
+Сейткали" and his son "Тимур Сейткали Младший", both in the call centre): the
+operator endpoint's substring search for the father returns the son's calls too,
+and several names contain "ё".
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ OPERATORS: tuple[Operator, ...] = (
     Operator(33, "Жанар Тулегенова", 309, 86, 0.64, 1.1),
     Operator(34, "Сергей Орлов", 311, 86, 0.4, 0.9),
     Operator(36, "Алия Мухамедова", 314, 86, 0.75, 1.0),
+    Operator(37, "Тимур Сейткали", 316, 86, 0.72, 1.0),
+    Operator(38, "Тимур Сейткали Младший", 318, 86, 0.52, 1.0),
     Operator(40, "Максим Белов", 401, 91, 0.8, 0.6),
     Operator(41, "Динара Ержанова", 403, 91, 0.88, 0.5),
     Operator(43, "Артём Ковалёв", 405, 91, 0.6, 0.5),

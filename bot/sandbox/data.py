@@ -99,10 +99,12 @@ def generate_records(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for index, moment in enumerate(moments):
+        for index, (moment, conflict) in enumerate(moments):
             dialog_id += dice.between(1, 3)
             operator = dice.weighted(OPERATORS, operator_weights)
-            builder = _CallBuilder(dice, operator, moment, local_now, index in long_indices)
+            builder = _CallBuilder(
+                dice, operator, moment, local_now, long=index in long_indices, conflict=conflict
+            )
             records.append(builder.build(dialog_id))
     finally:
         if gc_was_enabled:
@@ -140,8 +142,13 @@ def _cumulative(weights: Sequence[float]) -> list[float]:
     return result
 
 
-def _call_moments(dice: _Dice, count: int, now: datetime) -> list[datetime]:
-    """Sorted call times: mostly working hours, never in the future, no empty day."""
+def _call_moments(dice: _Dice, count: int, now: datetime) -> list[tuple[datetime, bool]]:
+    """Sorted call times: mostly working hours, never in the future, no empty day.
+
+    Each is paired with whether it is the day's sure conflict: one call a day, weekends
+    included, goes badly, so a digest of any day (a demo's Monday morning) has something
+    to show.
+    """
     today = now.date()
     days = local_days(now)
     elapsed_today = now.hour * 3600 + now.minute * 60 + now.second
@@ -152,12 +159,14 @@ def _call_moments(dice: _Dice, count: int, now: datetime) -> list[datetime]:
     cumulative = _cumulative(weights)
     # One call reserved for each day first, so every recent day has calls.
     chosen = days[-count:] if count < DAYS else list(days)
+    reserved = len(chosen)
     chosen.extend(dice.weighted(days, cumulative) for _ in range(count - len(chosen)))
     midnights = {day: datetime.combine(day, time(), LOCAL_TZ) for day in days}
     moments = []
-    for day in chosen:
+    for position, day in enumerate(chosen):
         limit = elapsed_today if day == today else _DAY_SECONDS - 1
-        moments.append(midnights[day] + timedelta(seconds=_time_of_day(dice, limit)))
+        moment = midnights[day] + timedelta(seconds=_time_of_day(dice, limit))
+        moments.append((moment, position < reserved))
     moments.sort()
     return moments
 
@@ -233,13 +242,16 @@ class _CallBuilder:
         operator: Operator,
         moment: datetime,
         now: datetime,
+        *,
         long: bool,
+        conflict: bool,
     ) -> None:
         self.dice = dice
         self.operator = operator
         self.moment = moment
         self.now = now
         self.long = long
+        self.conflict = conflict
         self.department = DEPARTMENTS_BY_ID[operator.department_id]
 
     def build(self, dialog_id: int) -> dict[str, Any]:
@@ -281,9 +293,13 @@ class _CallBuilder:
     def _quality(self, pack: QuestionPack) -> _Quality:
         dice = self.dice
         conflict = self.long or dice.random() < 0.12 + (1.0 - self.operator.skill) * 0.15
+        conflict = conflict or self.conflict
         quality = self.operator.skill + dice.noise(0.12) - (0.4 if conflict else 0.0)
         quality = min(max(quality, 0.02), 0.98)
         loyalty = _clamp(round(1 + 9 * quality + dice.noise(1.2)), 1, 10)
+        if self.conflict:
+            # The day's sure conflict: a client upset enough for any "bad call" rule.
+            loyalty = min(loyalty, 3)
         marks = [
             _clamp(round(10 * quality + 0.5 + dice.noise(1.5) + offset), 1, 10)
             for offset in _difficulties(pack.id)
@@ -309,7 +325,7 @@ class _CallBuilder:
         return dice.sample(MILD_SIGNALS, 1) if dice.random() < 0.18 else []
 
     def _quirks(self) -> frozenset[str]:
-        if self.long:
+        if self.long or self.conflict:
             return frozenset()
         random = self.dice.random
         return frozenset(name for name, share in _QUIRKS if random() < share)

@@ -25,12 +25,13 @@ import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.aiokk.endpoints import Endpoint
+from bot.clock import Clock, system_clock
 from bot.sandbox.data import LOCAL_TZ, generate_records, next_local_midnight
 from bot.sandbox.faults import FaultError, FaultQueue, parse_fault
 from bot.sandbox.index import RecordIndex
@@ -72,13 +73,17 @@ def create_app(records: list[dict[str, Any]]) -> web.Application:
 
 
 def build_app(
-    index: RecordIndex, *, renew: Callable[[], RecordIndex] | None = None
+    index: RecordIndex,
+    *,
+    renew: Callable[[], RecordIndex] | None = None,
+    clock: Clock = system_clock,
 ) -> web.Application:
-    """The sandbox serving ``index``; ``renew`` builds the next day's index at local midnight."""
+    """The sandbox serving ``index``; ``renew`` builds the next day's index at local midnight
+    (by ``clock``)."""
     app = web.Application()
     app[STATE] = SandboxState(index=index)
     if renew is not None:
-        app.cleanup_ctx.append(_daily(renew))
+        app.cleanup_ctx.append(_daily(renew, clock))
     for endpoint in Endpoint:
         app.router.add_post(endpoint.path, _export_handler(endpoint))
     app.router.add_post("/_sandbox/faults", _add_fault)
@@ -194,11 +199,11 @@ class RunningSandbox:
 
 
 def _daily(
-    renew: Callable[[], RecordIndex],
+    renew: Callable[[], RecordIndex], clock: Clock
 ) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def renewing(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(_renew_every_day(app, renew))
+        task = asyncio.create_task(_renew_every_day(app, renew, clock=clock))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -211,7 +216,7 @@ async def _renew_every_day(
     app: web.Application,
     renew: Callable[[], RecordIndex],
     *,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock = system_clock,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     day = clock().astimezone(LOCAL_TZ).date()
@@ -233,18 +238,18 @@ async def _renew_every_day(
         logger.info("sandbox: calls planned for %s", today.isoformat())
 
 
-def live_index(calls: int, seed: int) -> RecordIndex:
+def live_index(calls: int, seed: int, clock: Clock = system_clock) -> RecordIndex:
     """Today's data for a live sandbox: the 30 days through the end of today, revealed
     call by call as time passes."""
-    records = generate_records(calls, seed, whole_day=True)
-    return RecordIndex(records, clock=lambda: datetime.now(UTC))
+    records = generate_records(calls, seed, clock(), whole_day=True)
+    return RecordIndex(records, clock=clock)
 
 
 def _index_and_renewal(
-    calls: int, seed: int, now: datetime | None, live: bool
+    calls: int, seed: int, now: datetime | None, live: bool, clock: Clock
 ) -> tuple[Callable[[], RecordIndex], Callable[[], RecordIndex] | None]:
     if live:
-        renew = functools.partial(live_index, calls, seed)
+        renew = functools.partial(live_index, calls, seed, clock)
         return renew, renew
     return functools.partial(_fixed_index, calls, seed, now), None
 
@@ -261,16 +266,19 @@ async def start_sandbox(
     seed: int = 1,
     now: datetime | None = None,
     live: bool = False,
+    clock: Clock = system_clock,
 ) -> RunningSandbox:
     """Generate ``calls`` records and serve them; ``port=0`` picks a free port.
 
     Not ``live``, the data is fixed at start (``now``), as tests and benchmarks need.
+    ``live``, the data follows ``clock`` (the bot's, in a demo).
     """
-    build, renew = _index_and_renewal(calls, seed, now, live)
+    build, renew = _index_and_renewal(calls, seed, now, live, clock)
     # Generating and encoding tens of thousands of records takes seconds; keep
     # the event loop responsive meanwhile.
     index = await asyncio.to_thread(build)
-    return await run_app(build_app(index, renew=renew), host=host, port=port, access_log=False)
+    app = build_app(index, renew=renew, clock=clock)
+    return await run_app(app, host=host, port=port, access_log=False)
 
 
 async def run_app(
@@ -299,7 +307,7 @@ async def run_app(
 
 async def serve_forever(*, host: str, port: int, calls: int, seed: int, live: bool = False) -> None:
     """Run a sandbox until cancelled, logging where it listens and which tokens to use."""
-    build, renew = _index_and_renewal(calls, seed, None, live)
+    build, renew = _index_and_renewal(calls, seed, None, live, system_clock)
     index = await asyncio.to_thread(build)
     sandbox = await run_app(build_app(index, renew=renew), host=host, port=port, access_log=True)
     logger.info(

@@ -2,11 +2,16 @@
 
 Handlers stay thin: they keep the draft in FSM data, call these methods and send
 what comes back. Everything here is HTML-ready and within Telegram's limits.
+
+Every fetch here is interactive (``INTERACTIVE``: an answer or an error within its
+budget) and takes a ``progress`` hook: ``progress_notice`` makes one that shows the
+user their place in line and that aiokk is slow, in the flow's message.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -14,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from bot.exports.job import ExportFormat, ExportJob
 from bot.messages import esc
-from bot.query.model import CallQuery, PeriodKind, Window, resolve_period
-from bot.query.service import CallService, ConnectionInfo, QueryResult
+from bot.query.model import CallQuery, OperatorPick, PeriodKind, Window, resolve_period
+from bot.query.queue import Progress, ProgressHook, Stage
+from bot.query.service import INTERACTIVE, CallService, ConnectionInfo, QueryResult
 from bot.reports.export import export_filename
 from bot.reports.markup import fit
 from bot.reports.render import (
@@ -27,10 +33,12 @@ from bot.reports.render import (
     worst_call_label,
 )
 from bot.reports.stats import CallStats, compute_stats_async
-from bot.texts import t
+from bot.texts import plural, t
 from storage import CatalogRepo
 
 PAGE_SIZE = 10
+# Records unpacked and counted between two yields to the event loop (a few milliseconds).
+STATS_CHUNK = 250
 BUTTON_LABEL_LIMIT = 60
 
 
@@ -71,6 +79,23 @@ def window_dates(window: Window, tz: ZoneInfo) -> tuple[date | None, date | None
     return start, end
 
 
+def progress_text(progress: Progress, lang: str) -> str:
+    """What a user waiting for aiokk is told."""
+    if progress.stage is Stage.QUEUED:
+        return t("calls.progress.queued", lang, n=progress.position)
+    return t(f"calls.progress.{progress.stage.value}", lang)
+
+
+def progress_notice(show: Callable[[str], Awaitable[object]], lang: str) -> ProgressHook:
+    """A progress hook that shows each notice with ``show(text)``: typically an edit of
+    the message the answer will replace."""
+
+    async def notice(progress: Progress) -> None:
+        await show(progress_text(progress, lang))
+
+    return notice
+
+
 def _label(text: str) -> str:
     return text if len(text) <= BUTTON_LABEL_LIMIT else text[: BUTTON_LABEL_LIMIT - 1] + "…"
 
@@ -84,14 +109,33 @@ class CallsPresenter:
     def service(self) -> CallService:
         return self._calls
 
-    async def filter_labels(self, conn: ConnectionInfo, query: CallQuery, lang: str) -> list[str]:
-        """The query's filters in words (plain text, not escaped), in a stable order."""
+    async def filter_labels(
+        self, conn: ConnectionInfo, query: CallQuery, lang: str, *, operators: int | None = None
+    ) -> list[str]:
+        """The query's filters in words (plain text, not escaped), in a stable order.
+
+        Typed operator text says that it matches every name containing it, and, given
+        ``operators`` (how many people the shown calls come from), how many that is.
+        """
         labels: list[str] = []
         if query.department_id is not None:
             name = await self._catalog.department_name(conn.id, query.department_id)
             labels.append(name or t("calls.department_label", lang, id=query.department_id))
-        if query.operator:
+        if query.operator and query.operator_exact:
             labels.append(query.operator)
+        elif query.operator:
+            if operators:
+                labels.append(
+                    t(
+                        "calls.operator_contains_n",
+                        lang,
+                        text=query.operator,
+                        n=operators,
+                        operators=plural("unit.operators", operators, lang),
+                    )
+                )
+            else:
+                labels.append(t("calls.operator_contains", lang, text=query.operator))
         if query.call_type is not None:
             labels.append(t(f"report.call_type.{query.call_type}", lang))
         if query.question_pack_id is not None:
@@ -106,16 +150,46 @@ class CallsPresenter:
             labels.append(t("calls.signal_label", lang, word=query.signal))
         return labels
 
-    async def title(self, conn: ConnectionInfo, query: CallQuery, lang: str) -> str:
-        """ "Отдел продаж · 7 дней" as plain text."""
-        labels = await self.filter_labels(conn, query, lang) or [t("calls.all_calls", lang)]
+    async def title(
+        self, conn: ConnectionInfo, query: CallQuery, lang: str, *, operators: int | None = None
+    ) -> str:
+        """ "Отдел продаж · 7 дней" as plain text (``operators``: see ``filter_labels``)."""
+        labels = await self.filter_labels(conn, query, lang, operators=operators)
+        labels = labels or [t("calls.all_calls", lang)]
         return " · ".join([*labels, period_label(query, lang)])
 
     async def fetch(
-        self, conn: ConnectionInfo, query: CallQuery, tz: ZoneInfo, *, refresh: bool = False
+        self,
+        conn: ConnectionInfo,
+        query: CallQuery,
+        tz: ZoneInfo,
+        *,
+        refresh: bool = False,
+        progress: ProgressHook | None = None,
     ) -> QueryResult:
         bounded = query.period.kind is not PeriodKind.ALL
-        return await self._calls.fetch(conn, query, tz, with_previous=bounded, refresh=refresh)
+        return await self._calls.fetch(
+            conn,
+            query,
+            tz,
+            with_previous=bounded,
+            refresh=refresh,
+            policy=INTERACTIVE,
+            progress=progress,
+        )
+
+    async def find_operators(
+        self,
+        conn: ConnectionInfo,
+        text: str,
+        tz: ZoneInfo,
+        *,
+        progress: ProgressHook | None = None,
+    ) -> list[OperatorPick]:
+        """``CallService.find_operators`` for a user who is waiting."""
+        return await self._calls.find_operators(
+            conn, text, tz, policy=INTERACTIVE, progress=progress
+        )
 
     async def summary(
         self,
@@ -125,15 +199,12 @@ class CallsPresenter:
         lang: str,
         *,
         refresh: bool = False,
+        progress: ProgressHook | None = None,
     ) -> SummaryView:
-        result = await self.fetch(conn, query, tz, refresh=refresh)
-        stats = await compute_stats_async(result.records)
-        previous: CallStats | None = None
-        previous_text: str | None = None
-        if result.previous is not None:
-            previous = await compute_stats_async(result.previous)
-            previous_text = previous_period_label(_days(result.window), lang, so_far=result.so_far)
-        title = esc(await self.title(conn, query, lang))
+        result = await self.fetch(conn, query, tz, refresh=refresh, progress=progress)
+        stats, previous = await result.derived("stats", lambda: _stats(result))
+        previous_text = comparison_label(result, lang) if previous is not None else None
+        title = esc(await self.title(conn, query, lang, operators=len(stats.operators)))
         text = render_summary(
             stats, title=title, lang=lang, previous=previous, previous_label=previous_text
         )
@@ -147,10 +218,17 @@ class CallsPresenter:
         return SummaryView(text=text, total=stats.total, worst=worst)
 
     async def page(
-        self, conn: ConnectionInfo, query: CallQuery, tz: ZoneInfo, lang: str, page: int
+        self,
+        conn: ConnectionInfo,
+        query: CallQuery,
+        tz: ZoneInfo,
+        lang: str,
+        page: int,
+        *,
+        progress: ProgressHook | None = None,
     ) -> PageView:
-        result = await self.fetch(conn, query, tz)
-        pages = max(1, math.ceil(len(result.records) / PAGE_SIZE))
+        result = await self.fetch(conn, query, tz, progress=progress)
+        pages = max(1, math.ceil(len(result) / PAGE_SIZE))
         page = min(max(page, 1), pages)
         records = result.typed_range((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
         text = render_list_page(records, page=page, pages=pages, tz=tz, lang=lang)
@@ -158,9 +236,16 @@ class CallsPresenter:
         return PageView(text=text, page=page, pages=pages, rows=rows)
 
     async def card(
-        self, conn: ConnectionInfo, query: CallQuery, tz: ZoneInfo, lang: str, dialog_id: int
+        self,
+        conn: ConnectionInfo,
+        query: CallQuery,
+        tz: ZoneInfo,
+        lang: str,
+        dialog_id: int,
+        *,
+        progress: ProgressHook | None = None,
     ) -> list[str] | None:
-        result = await self.fetch(conn, query, tz)
+        result = await self.fetch(conn, query, tz, progress=progress)
         record = result.find(dialog_id)
         if record is None:
             return None
@@ -198,6 +283,21 @@ class CallsPresenter:
             limit_bytes=limit_bytes,
         )
         return job, title
+
+
+async def _stats(result: QueryResult) -> tuple[CallStats, CallStats | None]:
+    """Figures of the period and of the previous one (when the result has it), read in
+    one pass each: the records are never all unpacked at once."""
+    stats = await compute_stats_async(result.iter_records(), chunk=STATS_CHUNK)
+    if not result.has_previous:
+        return stats, None
+    return stats, await compute_stats_async(result.iter_previous(), chunk=STATS_CHUNK)
+
+
+def comparison_label(result: QueryResult, lang: str) -> str:
+    """What a result is compared with, as plain text after "к"/"vs", the same in /calls
+    and /op: a running period says it is compared up to the same time of day."""
+    return previous_period_label(_days(result.window), lang, so_far=result.so_far)
 
 
 def _days(window: Window) -> int | None:

@@ -50,6 +50,14 @@ class ConnectionService:
         connection = await self._repo.get(user_id)
         return self.effective(connection) if connection else None
 
+    async def check_address(self, base_url: str) -> None:
+        """Raise ``AddressRefused`` when ``base_url`` leads into the bot's own network.
+
+        Every request checks again (a name may resolve elsewhere later); this answers at
+        the address step, before the user sends a token.
+        """
+        await self._client.check_address(base_url)
+
     async def connect(self, user_id: int, base_url: str, token: str) -> Connection:
         """Raises the client's typed errors; saves nothing unless the token works."""
         await self._client.check_token(base_url, token)

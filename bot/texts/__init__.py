@@ -45,3 +45,20 @@ def t(key: str, lang: str, /, **params: object) -> str:
     entry = CATALOG[key]
     template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return template.format(**params) if params else template
+
+
+def plural(key: str, n: int, lang: str, /) -> str:
+    """The word form of ``key`` that goes with the number ``n``.
+
+    The entry lists forms separated by ``|``: Russian "one|few|many" (1 оператор,
+    2 оператора, 5 операторов), English "one|other".
+    """
+    forms = t(key, lang).split("|")
+    if lang == "en" or len(forms) < 3:
+        return forms[0] if n == 1 else forms[-1]
+    tens, units = n % 100, n % 10
+    if units == 1 and tens != 11:
+        return forms[0]
+    if 2 <= units <= 4 and not 12 <= tens <= 14:
+        return forms[1]
+    return forms[2]

@@ -4,6 +4,19 @@ Templates that contain HTML expect every parameter to be escaped already.
 """
 
 TEXTS: dict[str, dict[str, str]] = {
+    # While a summary, list, card or operator waits for aiokk (the flow's message says so).
+    "calls.progress.queued": {
+        "ru": "⏳ К aiokk сейчас много запросов. Ваш — {n}-й в очереди…",
+        "en": "⏳ aiokk has many requests right now. Yours is number {n} in line…",
+    },
+    "calls.progress.started": {
+        "ru": "⏳ Очередь дошла, загружаю звонки…",
+        "en": "⏳ Your turn has come: loading calls…",
+    },
+    "calls.progress.slow": {
+        "ru": "⏳ aiokk отвечает медленно, пробую ещё…",
+        "en": "⏳ aiokk is slow, still trying…",
+    },
     # Call types as the API numbers them.
     "report.call_type.1": {"ru": "Исходящий", "en": "Outgoing"},
     "report.call_type.2": {"ru": "Входящий", "en": "Incoming"},
@@ -25,9 +38,22 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "report.prev.days": {"ru": "прошлым {n} дням", "en": "the previous {n} days"},
     "report.prev.days_one": {"ru": "прошлому {n} дню", "en": "the previous {n} days"},
+    "report.prev.same_time": {
+        "ru": "{label} до того же времени суток",
+        "en": "{label} up to the same time of day",
+    },
     "report.cmp.pct": {"ru": "{arrow} {pct} % к {label}", "en": "{arrow} {pct} % vs {label}"},
     "report.cmp.abs": {"ru": "{arrow} {diff} к {label}", "en": "{arrow} {diff} vs {label}"},
     "report.cmp.same": {"ru": "= без изменений к {label}", "en": "= unchanged vs {label}"},
+    "report.cmp.no_data": {
+        "ru": "нет данных за прошлый период",
+        "en": "no data for the previous period",
+    },
+    # "of 30 calls", "at least 3 calls": the genitive after a number (see ``plural``).
+    "unit.of_calls": {"ru": "звонка|звонков|звонков", "en": "call|calls"},
+    "report.pack.titled": {"ru": "«{title}»", "en": "“{title}”"},
+    "report.pack.id": {"ru": "набор {id}", "en": "pack {id}"},
+    "report.pack.unknown": {"ru": "набор без названия", "en": "untitled pack"},
     # Summary screen.
     "report.summary.total": {"ru": "📞 Звонков: <b>{n}</b>", "en": "📞 Calls: <b>{n}</b>"},
     "report.summary.empty": {
@@ -42,17 +68,49 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "⭐ Оценка клиента: <b>{avg}</b>/10 · ≤ 3: <b>{share} %</b> ({n})",
         "en": "⭐ Client rating: <b>{avg}</b>/10 · ≤ 3: <b>{share} %</b> ({n})",
     },
+    "report.summary.rating_part": {
+        "ru": "⭐ Оценка клиента: <b>{avg}</b>/10 по {rated} из {total} {calls}"
+        " · ≤ 3: <b>{share} %</b> ({n})",
+        "en": "⭐ Client rating: <b>{avg}</b>/10 over {rated} of {total} {calls}"
+        " · ≤ 3: <b>{share} %</b> ({n})",
+    },
     "report.summary.rating_none": {"ru": "⭐ Оценок клиента нет", "en": "⭐ No client ratings"},
     "report.summary.score": {
         "ru": "📋 Скрипт: <b>{avg} %</b> · ниже 50 %: <b>{share} %</b> ({n})",
         "en": "📋 Script score: <b>{avg} %</b> · below 50 %: <b>{share} %</b> ({n})",
     },
+    "report.summary.score_part": {
+        "ru": "📋 Скрипт: <b>{avg} %</b> по {scored} из {total} {calls}"
+        " · ниже 50 %: <b>{share} %</b> ({n})",
+        "en": "📋 Script score: <b>{avg} %</b> over {scored} of {total} {calls}"
+        " · below 50 %: <b>{share} %</b> ({n})",
+    },
     "report.summary.score_none": {"ru": "📋 Оценок по скрипту нет", "en": "📋 No script scores"},
-    "report.summary.signals": {"ru": "🔔 <b>Сигналы</b>", "en": "🔔 <b>Signals</b>"},
-    "report.summary.best": {"ru": "🏆 <b>Лучшие операторы</b>", "en": "🏆 <b>Best operators</b>"},
+    "report.summary.signals": {
+        "ru": "🔔 <b>Сигналы</b> (в скольких звонках)",
+        "en": "🔔 <b>Signals</b> (calls heard in)",
+    },
+    "report.summary.signals_more": {
+        "ru": "· и ещё {n} с тем же числом — {count}",
+        "en": "· and {n} more with the same count — {count}",
+    },
+    "report.summary.best": {
+        "ru": "🏆 <b>Лучшие операторы</b>\n<i>скрипт выше среднего по выборке ({avg} %),"
+        " от {min} {calls}</i>",
+        "en": "🏆 <b>Best operators</b>\n<i>script above the selection's average ({avg} %),"
+        " at least {min} {calls}</i>",
+    },
     "report.summary.worst": {
-        "ru": "⚠️ <b>Отстающие операторы</b>",
-        "en": "⚠️ <b>Operators to coach</b>",
+        "ru": "⚠️ <b>Отстающие операторы</b>\n<i>скрипт ниже среднего по выборке ({avg} %),"
+        " от {min} {calls}</i>",
+        "en": "⚠️ <b>Operators to coach</b>\n<i>script below the selection's average ({avg} %),"
+        " at least {min} {calls}</i>",
+    },
+    "report.summary.worst_calls": {
+        "ru": "🔻 <b>Худшие звонки</b> ниже — по худшему из показателей: оценка клиента"
+        " или скрипт (оценка 3 = 30 %)",
+        "en": "🔻 <b>Worst calls</b> below, by the worse of client rating and script score"
+        " (rating 3 = 30 %)",
     },
     "report.summary.operator_row": {
         "ru": "{name} — {score} % · ⭐ {rating} · {calls} зв.",
@@ -92,10 +150,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No calls in this period.",
     },
     "report.op.weakest": {
-        "ru": "📉 <b>Слабые места по скрипту</b>",
-        "en": "📉 <b>Weakest script criteria</b>",
+        "ru": "📉 <b>Слабые пункты скрипта</b> (средний балл; пункты наборов не смешиваются)",
+        "en": "📉 <b>Weakest script criteria</b> (average mark; each pack on its own)",
     },
-    "report.op.criterion": {"ru": "Критерий {n}", "en": "Criterion {n}"},
+    "report.op.criterion": {
+        "ru": "{pack} · п. {n} — <b>{avg}</b> (звонков: {calls})",
+        "en": "{pack} · item {n} — <b>{avg}</b> (calls: {calls})",
+    },
     # Export columns.
     "report.col.dialog_id": {"ru": "ID звонка", "en": "Call ID"},
     "report.col.date": {"ru": "Дата и время", "en": "Date and time"},
@@ -118,7 +179,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.col.score": {"ru": "Скрипт, %", "en": "Script score, %"},
     "report.col.current_grade": {"ru": "Набрано баллов", "en": "Points scored"},
     "report.col.max_grade": {"ru": "Максимум баллов", "en": "Max points"},
-    "report.col.criterion": {"ru": "Критерий {n}", "en": "Criterion {n}"},
+    "report.col.pack_item": {"ru": "Пункт {n} набора", "en": "Pack item {n}"},
+    "report.col.pack_criterion": {"ru": "{pack} · п. {n}", "en": "{pack} · item {n}"},
+    "report.col.pack_id_name": {"ru": "Набор {id}", "en": "Pack {id}"},
+    "report.col.pack_unknown": {"ru": "Набор без названия", "en": "Untitled pack"},
     "report.col.signals": {"ru": "Сигналы", "en": "Signals"},
     "report.col.signal_count": {"ru": "Кол-во сигналов", "en": "Signal count"},
     "report.col.summary": {"ru": "Резюме (ИИ)", "en": "AI summary"},
@@ -129,6 +193,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.sheet.summary": {"ru": "Сводка", "en": "Summary"},
     "report.sheet.metric": {"ru": "Показатель", "en": "Metric"},
     "report.sheet.value": {"ru": "Значение", "en": "Value"},
+    "report.sheet.pack": {"ru": "Набор вопросов", "en": "Question pack"},
+    "report.sheet.item": {"ru": "Пункт", "en": "Item"},
+    "report.sheet.avg_mark": {"ru": "Средний балл", "en": "Average mark"},
+    "report.sheet.marked_calls": {"ru": "Звонков", "en": "Calls"},
     # Summary sheet figures.
     "report.fig.total": {"ru": "Звонков", "en": "Calls"},
     "report.fig.duration_total": {
@@ -136,10 +204,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Total duration, s",
     },
     "report.fig.duration_avg": {"ru": "Средняя длительность, сек", "en": "Average duration, s"},
-    "report.fig.rating_avg": {"ru": "Средняя оценка клиента", "en": "Average client rating"},
+    "report.fig.rated": {"ru": "Звонков с оценкой клиента", "en": "Calls with a client rating"},
+    "report.fig.rating_avg": {
+        "ru": "Средняя оценка клиента (по звонкам с оценкой)",
+        "en": "Average client rating (calls with a rating)",
+    },
     "report.fig.rating_low": {"ru": "Оценок ≤ 3", "en": "Ratings ≤ 3"},
     "report.fig.rating_low_share": {"ru": "Доля оценок ≤ 3, %", "en": "Share of ratings ≤ 3, %"},
-    "report.fig.score_avg": {"ru": "Средний балл по скрипту, %", "en": "Average script score, %"},
+    "report.fig.scored": {"ru": "Звонков с оценкой по скрипту", "en": "Calls with a script score"},
+    "report.fig.score_avg": {
+        "ru": "Средний балл по скрипту, % (по звонкам с оценкой)",
+        "en": "Average script score, % (calls with a score)",
+    },
     "report.fig.score_low_share": {
         "ru": "Доля звонков ниже 50 % по скрипту, %",
         "en": "Share of calls below 50 % script score, %",

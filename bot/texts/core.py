@@ -274,6 +274,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "error.cancelled": {"ru": "Действие отменено.", "en": "Cancelled."},
     "error.nothing_to_cancel": {"ru": "Нечего отменять.", "en": "Nothing to cancel."},
+    "error.still_failing": {
+        "ru": "🔁 Повтор в {time} — всё ещё не получается.",
+        "en": "🔁 Retried at {time}: still failing.",
+    },
     # aiokk errors, one sentence each
     "aiokk.not_paid": {
         "ru": "Доступ к API aiokk не оплачен или истёк. Продлите подписку в кабинете aiokk.",
@@ -295,8 +299,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Сервер aiokk ответил неожиданно. Проверьте адрес кабинета или попробуйте позже.",
         "en": "The aiokk server gave an unexpected answer. Check the address or try later.",
     },
+    "aiokk.not_public": {
+        "ru": (
+            "Это не публичный адрес aiokk, поэтому я к нему не подключаюсь; если ваш aiokk "
+            "работает во внутренней сети, администратор бота может разрешить такие адреса "
+            "настройкой <code>AIOKK_ALLOW_PRIVATE=true</code>."
+        ),
+        "en": (
+            "That is not a public aiokk address, so I will not connect to it; if your aiokk "
+            "runs on a private network, the bot's administrator can allow such addresses "
+            "with <code>AIOKK_ALLOW_PRIVATE=true</code>."
+        ),
+    },
     "aiokk.invalid_argument": {
         "ru": "Недопустимое значение фильтра.",
         "en": "That filter value is not allowed.",
+    },
+    # Exports interrupted by a restart
+    "export.interrupted": {
+        "ru": "⚠️ Бот перезапустился, пока готовил {fmt}, и файл не был отправлен. "
+        "Нажмите «Повторить», чтобы подготовить его заново.",
+        "en": "⚠️ The bot restarted while preparing the {fmt} file, so it was not sent. "
+        "Press Retry to prepare it again.",
+    },
+    "export.retry_own": {
+        "ru": "Повторить может только тот, кто запросил файл.",
+        "en": "Only the person who asked for the file can retry it.",
     },
 }

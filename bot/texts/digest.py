@@ -36,6 +36,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "digest.scope.all": {"ru": "все звонки", "en": "all calls"},
     "digest.scope.department": {"ru": "отдел {name}", "en": "department {name}"},
     "digest.scope.operator": {"ru": "оператор {name}", "en": "operator {name}"},
+    "digest.scope.operator_contains": {
+        "ru": "операторы, чьё имя содержит «{text}»",
+        "en": "operators whose name contains “{text}”",
+    },
     "digest.scope.pack": {"ru": "пакет вопросов {name}", "en": "question pack {name}"},
     "digest.topic": {"ru": "тема {id}", "en": "topic {id}"},
     "digest.where.private": {"ru": "в личном чате", "en": "in your private chat"},
@@ -67,6 +71,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "digest.msg.signals": {
         "ru": "🔔 <b>Частые сигналы:</b> {words}",
         "en": "🔔 <b>Frequent signals:</b> {words}",
+    },
+    "digest.msg.signals_more": {
+        "ru": " и ещё {n} с тем же числом ({count})",
+        "en": " and {n} more with the same count ({count})",
     },
     "digest.msg.worst": {
         "ru": "🔻 <b>Худшие звонки ({n})</b>",
@@ -107,6 +115,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The aiokk connection this digest used has been removed. The digest is paused: "
         "connect aiokk again and resume it.",
     },
+    "digest.file_failed": {
+        "ru": "⚠️ Файл к дайджесту за {period} не удалось отправить. Чтобы получить его, "
+        "нажмите «Отправить сейчас» (или в /digest).",
+        "en": "⚠️ The file of the digest for {period} could not be sent. To get it, press "
+        "Send now (or find it in /digest).",
+    },
+    "digest.file_unsure": {
+        "ru": "⚠️ Telegram не подтвердил, что файл к дайджесту за {period} дошёл. Если его нет "
+        "выше, нажмите «Отправить сейчас» (или в /digest).",
+        "en": "⚠️ Telegram did not confirm that the file of the digest for {period} arrived. "
+        "If it is not above, press Send now (or find it in /digest).",
+    },
+    "digest.not_allowed": {
+        "ru": "⏸ Дайджест {what} поставлен на паузу: он получал данные из подключения aiokk "
+        "пользователя {name}, у которого больше нет доступа к боту. Администратор чата может "
+        "возобновить его в /digest — со своим подключением.",
+        "en": "⏸ The digest {what} is paused: it used the aiokk connection of {name}, who no "
+        "longer has access to this bot. A chat admin can resume it in /digest with their own "
+        "connection.",
+    },
+    "digest.not_allowed.own": {
+        "ru": "⏸ Дайджест {what} поставлен на паузу: у вас больше нет доступа к этому боту.",
+        "en": "⏸ The digest {what} is paused: you no longer have access to this bot.",
+    },
+    "digest.listed_only": {
+        "ru": "Этого звонка нет в этом дайджесте.",
+        "en": "This call is not in this digest.",
+    },
     # Buttons under a digest.
     "digest.btn.handled": {"ru": "✓ Обработан", "en": "✓ Handled"},
     "digest.handled_toast": {"ru": "Отмечено ✓", "en": "Marked ✓"},
@@ -144,6 +180,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "⏸ На паузе: подключение aiokk удалено",
         "en": "⏸ Paused: the aiokk connection was removed",
     },
+    "digest.paused.not_allowed": {
+        "ru": "⏸ На паузе: у владельца подключения больше нет доступа к боту",
+        "en": "⏸ Paused: the connection's owner no longer has access to the bot",
+    },
     "digest.run.claimed": {
         "ru": "Последний: отправляется ({when})",
         "en": "Last: sending ({when})",
@@ -153,6 +193,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Last: waiting for a retry ({when})",
     },
     "digest.run.sent": {"ru": "Последний: отправлен {when}", "en": "Last: sent {when}"},
+    "digest.run.partial": {
+        "ru": "Последний: отправлен без файла ({when})",
+        "en": "Last: sent without its file ({when})",
+    },
     "digest.run.skipped": {
         "ru": "Последний: плохих звонков не было, пропущен ({when})",
         "en": "Last: no bad calls, skipped ({when})",
@@ -266,8 +310,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "digest.ask.signals": {
         "ru": "🔔 <b>Сигнальные слова</b>\nВыбраны: {chosen}\n"
-        "Звонок плохой, если в нём прозвучало любое из них.",
-        "en": "🔔 <b>Signal words</b>\nChosen: {chosen}\nA call is bad when any of them was heard.",
+        "Звонок плохой, если в нём прозвучало любое из них — целыми словами, без учёта"
+        " регистра и ё, как в фильтре /calls: «дорого» найдёт «очень дорого»,"
+        " но не «дороговато».",
+        "en": "🔔 <b>Signal words</b>\nChosen: {chosen}\nA call is bad when any of them was heard"
+        " — as whole words, ignoring case and ё/е, as the /calls filter does: «дорого» finds"
+        " «очень дорого», not «дороговато».",
     },
     "digest.signals.none": {"ru": "нет", "en": "none"},
     "digest.ask.file": {
@@ -288,13 +336,17 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "digest.type_dep": {"ru": "Введите номер отдела.", "en": "Type the department id."},
     "digest.type_op": {
-        "ru": "Введите имя оператора, как в aiokk.",
-        "en": "Type the operator's name as aiokk shows it.",
+        "ru": "Введите имя оператора или его часть: в дайджест попадут звонки всех операторов, "
+        "чьё имя содержит этот текст. Чтобы выбрать одного человека, нажмите его кнопку.",
+        "en": "Type an operator's name or part of it: the digest will take the calls of every "
+        "operator whose name contains it. To choose one person, press their button.",
     },
     "digest.type_qp": {"ru": "Введите номер пакета вопросов.", "en": "Type the question pack id."},
     "digest.type_signal": {
-        "ru": "Введите сигнальные слова через запятую.",
-        "en": "Type signal words separated by commas.",
+        "ru": "Введите сигнальные слова или фразы через запятую. Ищу целые слова, без учёта"
+        " регистра и ё.",
+        "en": "Type signal words or phrases separated by commas. Whole words are matched,"
+        " ignoring case and ё/е.",
     },
     "digest.time_invalid": {
         "ru": "Не похоже на время. Введите ЧЧ:ММ, например 09:15.",

@@ -38,7 +38,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "⭐ Выберите оценку клиента (1 — очень недоволен, 10 — очень доволен):",
         "en": "⭐ Choose the client rating (1 is very unhappy, 10 is very happy):",
     },
-    "calls.ask.s": {"ru": "🔔 Выберите сигнал (стоп-слово):", "en": "🔔 Choose a signal word:"},
+    "calls.ask.s": {
+        "ru": "🔔 Выберите сигнал (стоп-слово).\n<i>Звонок подходит, если сигнал есть в нём"
+        " целыми словами, без учёта регистра и ё: «дорого» найдёт «очень дорого»,"
+        " но не «дороговато».</i>",
+        "en": "🔔 Choose a signal word.\n<i>A call matches when the signal occurs in it as"
+        " whole words, ignoring case and ё/е: «дорого» finds «очень дорого»,"
+        " not «дороговато».</i>",
+    },
     "calls.catalog_empty": {
         "ru": "Я ещё не видел значений — введите своё.",
         "en": "I have not seen any values yet; type one.",
@@ -48,16 +55,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Send the department ID (a whole number).",
     },
     "calls.type.o": {
-        "ru": "Пришлите имя оператора или его часть, например <i>Айгерим</i>.",
-        "en": "Send the operator's name or part of it, for example <i>Aigerim</i>.",
+        "ru": "Пришлите имя оператора или его часть, например <i>Айгерим</i>: "
+        "покажу звонки всех операторов, чьё имя содержит этот текст.",
+        "en": "Send the operator's name or part of it, for example <i>Aigerim</i>: "
+        "I will show the calls of every operator whose name contains it.",
     },
+    # A typed operator filter means every name containing the text.
+    "calls.operator_contains": {
+        "ru": "имя содержит «{text}»",
+        "en": "name contains “{text}”",
+    },
+    "calls.operator_contains_n": {
+        "ru": "содержит «{text}»: {n} {operators}",
+        "en": "contains “{text}”: {n} {operators}",
+    },
+    "unit.operators": {"ru": "оператор|оператора|операторов", "en": "operator|operators"},
     "calls.type.q": {
         "ru": "Пришлите ID набора вопросов (страница «Критерии оценки» в кабинете).",
         "en": 'Send the question pack ID (the "Критерии оценки" page in the cabinet).',
     },
     "calls.type.s": {
-        "ru": "Пришлите сигнал — слово или фразу, например <i>дорого</i>.",
-        "en": "Send a signal word or phrase, for example <i>дорого</i>.",
+        "ru": "Пришлите сигнал — слово или фразу, например <i>дорого</i>. Ищу целые слова,"
+        " без учёта регистра и ё: «дорого» найдёт «очень дорого», но не «дороговато».",
+        "en": "Send a signal word or phrase, for example <i>дорого</i>. Whole words are"
+        " matched, ignoring case and ё/е: «дорого» finds «очень дорого», not «дороговато».",
     },
     "calls.invalid.id": {
         "ru": "Нужно целое положительное число, например <code>84</code>. Попробуйте ещё раз.",

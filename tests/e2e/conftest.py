@@ -20,6 +20,7 @@ from typing import Protocol
 
 import pytest
 
+from tests.clock import TEST_NOW
 from tests.e2e.harness import BotProcess
 from tests.fake_telegram import FakeTelegram
 
@@ -72,7 +73,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     # Imported here so that collecting other tests does not depend on the sandbox module.
     from bot.sandbox import start_sandbox
 
-    running: Sandbox = await start_sandbox()
+    running: Sandbox = await start_sandbox(now=TEST_NOW)
     yield running
     await running.close()
 

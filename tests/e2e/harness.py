@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from tests.clock import TEST_NOW
 from tests.fake_telegram import FakeTelegram
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +65,8 @@ class BotProcess:
             DATABASE_PATH=str(self.database_path),
             DEFAULT_TIMEZONE=timezone,
             LOG_LEVEL="DEBUG",
+            # The bot's "now" is the sandbox's: every period a test asks for has fixed dates.
+            BOT_CLOCK=TEST_NOW.isoformat(),
         )
         if aiokk_base_url is not None:
             env["AIOKK_BASE_URL"] = aiokk_base_url

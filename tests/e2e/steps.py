@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram.state import MESSAGE_METHODS
 
 JsonDict = dict[str, Any]
 
@@ -55,6 +56,24 @@ class Person:
             if candidate["message_id"] == message["message_id"]:
                 return candidate
         raise LookupError(f"message {message['message_id']} is gone")
+
+    async def message_with_button(
+        self, label: str, *, after: int, wait: float = 15.0
+    ) -> JsonDict:
+        """The bot's message, sent or edited since ``after``, with a button labelled ``label``
+        (e.g. the last part of a card split over several messages)."""
+
+        def carries(message: JsonDict) -> bool:
+            return message["chat"]["id"] == self.chat_id and any(
+                label in text for text, _ in self.fake.buttons(message)
+            )
+
+        call = await self.fake.wait_for(
+            lambda c: c.method in MESSAGE_METHODS and any(map(carries, c.messages())),
+            after=after,
+            timeout=wait,
+        )
+        return next(message for message in call.messages() if carries(message))
 
     def last_with_buttons(self) -> JsonDict:
         for message in reversed(self.fake.messages(self.chat_id)):

@@ -7,6 +7,8 @@ from tests.e2e.steps import Person
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "demo-90817263"
+# The sandbox listens on loopback: typing its address takes the admin's permission.
+ALLOW_PRIVATE = {"AIOKK_ALLOW_PRIVATE": "true"}
 
 
 async def connect(person: Person, address: str, token: str = TOKEN) -> dict:
@@ -33,7 +35,7 @@ async def test_start_offers_connect_and_demo(
 async def test_connect_deletes_the_token_and_stores_it_encrypted(
     fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    bot = await bot_process()
+    bot = await bot_process(env=ALLOW_PRIVATE)
     person = Person(fake_telegram, 502)
     await person.say("/connect", contains="Шаг 1")
     await person.say(sandbox.base_url + "/some/path", contains="токен")
@@ -84,7 +86,7 @@ async def test_failing_tokens_save_nothing_and_say_what_to_do(
 async def test_wrong_addresses_get_a_clear_answer_and_the_flow_goes_on(
     fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    await bot_process()
+    await bot_process(env=ALLOW_PRIVATE)
     person = Person(fake_telegram, 504)
     await person.say("/connect", contains="Шаг 1")
     invalid = await person.say("not an address")
@@ -98,7 +100,7 @@ async def test_wrong_addresses_get_a_clear_answer_and_the_flow_goes_on(
 async def test_disconnect_asks_first(
     fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    await bot_process()
+    await bot_process(env=ALLOW_PRIVATE)
     person = Person(fake_telegram, 505)
     await connect(person, sandbox.base_url)
     confirm = await person.say("/disconnect")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import openpyxl
 
+from tests.clock import TEST_NOW
 from tests.e2e.conftest import Sandbox, StartBot
 from tests.e2e.steps import Person
 from tests.fake_telegram import FakeTelegram
@@ -88,7 +89,7 @@ async def connect(fake: FakeTelegram) -> Person:
 async def test_wizard_then_restart_across_the_due_time_delivers_digest_chart_and_excel(
     fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    today = datetime.now(TZ).date()
+    today = TEST_NOW.astimezone(TZ).date()
     yesterday = today - timedelta(days=1)
     before = datetime.combine(today, time(8, 40), TZ)
     bot = await bot_process(aiokk_base_url=sandbox.base_url, env={"BOT_CLOCK": before.isoformat()})

@@ -11,7 +11,9 @@ from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 
 from bot.app import build_bot, build_dispatcher, open_services
+from bot.clock import ShiftedClock
 from bot.config import Settings
+from tests.clock import TEST_NOW
 from tests.fake_telegram import FakeTelegram
 
 
@@ -31,7 +33,8 @@ async def flow(tmp_path: Path) -> AsyncIterator[Flow]:
         telegram_api_url=fake.base_url,
         database_path=tmp_path / "bot.sqlite3",
     )
-    async with open_services(settings, demo_base_url=None) as services:
+    clock = ShiftedClock(TEST_NOW)
+    async with open_services(settings, demo_base_url=None, clock=clock) as services:
         bot = build_bot(settings)
         dispatcher = build_dispatcher(services)
         try:

@@ -17,8 +17,9 @@ async def test_unexpected_error_is_logged_with_an_id_and_reported(
 ) -> None:
     chat = flow.fake.private_chat(801)
     message = flow.fake.send_text(chat, 801, "/help")
-    # Telegram fails the handler's reply once; the report that follows goes through.
-    flow.fake.fail_next_with("sendMessage", ApiError(500, "Internal Server Error"))
+    # Telegram refuses the handler's reply once (a 5xx would be retried); the report that
+    # follows goes through.
+    flow.fake.fail_next_with("sendMessage", ApiError(400, "Bad Request: CHAT_RESTRICTED"))
     update = Update.model_validate({"update_id": 1, "message": message}, context={"bot": flow.bot})
     with caplog.at_level(logging.ERROR):
         await flow.dispatcher.feed_update(flow.bot, update)

@@ -28,7 +28,7 @@ from bot.callbacks import (
     SettingsCb,
 )
 from bot.exports.job import ExportFormat
-from bot.query.model import CallQuery, Period, PeriodKind
+from bot.query.model import CallQuery, OperatorPick, Period, PeriodKind
 from bot.query.service import CallService
 from bot.services.calls import CallButton, CallsPresenter, SummaryView
 from handlers import calls as screens
@@ -147,7 +147,10 @@ class LongCatalog:
         biggest = screens.ID_LIMIT - 1
         self._departments = [DepartmentEntry(biggest - n, f"{LONG}{n}", 1) for n in range(count)]
         self._packs = [QuestionPackEntry(biggest - n, f"{LONG}{n}", 12, 1) for n in range(count)]
-        self._operators = [OperatorEntry(f"{LONG}{n}", biggest, 1) for n in range(count)]
+        # Namesakes in pairs, so that labels carry the (long) department too.
+        self._operators = [
+            OperatorEntry(f"{LONG}{n // 2}", biggest, 1, biggest - n, LONG) for n in range(count)
+        ]
         self._signals = [SignalEntry(f"{LONG}{n}", 1) for n in range(count)]
 
     async def departments(self, connection_id: int, limit: int | None = None) -> Any:
@@ -257,5 +260,6 @@ def test_summary_keyboard_fits(lang: str, total: int) -> None:
 def test_list_rows_and_operator_choices_fit() -> None:
     rows = screens.call_rows([CallButton(BIGGEST_ID, LONG[:60])] * 10, BIGGEST_PAGE)
     assert_fits(InlineKeyboardMarkup(inline_keyboard=rows))
-    assert_fits(options_keyboard([LONG] * 16, "ru"))
+    namesakes = [OperatorPick(LONG[:100], BIGGEST_ID - n, LONG) for n in range(16)]
+    assert_fits(options_keyboard(namesakes, "ru"))
     assert_fits(screens.error_keyboard("en"))

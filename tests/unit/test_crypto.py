@@ -74,7 +74,11 @@ def test_secret_key_surrounding_whitespace_is_ignored(tmp_path: Path) -> None:
     assert key == secret.encode()
 
 
-@pytest.mark.parametrize("bad", ["short", "x" * 44, Fernet.generate_key().decode()[:-2]])
+@pytest.mark.parametrize(
+    "bad",
+    ["short", "x" * 44, Fernet.generate_key().decode()[:-2]],
+    ids=["short", "not-base64", "truncated-key"],
+)
 def test_bad_secret_key_is_rejected_without_echoing_it(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError, match="SECRET_KEY is not a valid Fernet key") as info:
         load_or_create_key(bad, tmp_path / "k")

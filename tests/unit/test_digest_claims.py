@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.digest.claims import LEASE, Claimer
-from bot.digest.clock import FrozenClock
 from bot.digest.model import Schedule, Subscription
 from bot.digest.schedule import next_run_at_or_after
 from storage.db import Database

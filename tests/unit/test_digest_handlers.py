@@ -11,10 +11,10 @@ import pytest
 from aiogram import Dispatcher
 from pydantic import SecretStr
 
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.digest.artifacts import InlineArtifacts
 from bot.digest.callbacks import CallAction, DigestCallCb, DigestCb, DigestSetCb
-from bot.digest.clock import FrozenClock
 from bot.digest.model import Attachment, DaysMode, Schedule
 from bot.digest.wiring import build_digests, install_digests
 from bot.middlewares import ContextMiddleware

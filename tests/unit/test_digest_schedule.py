@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest.clock import ShiftedClock, clock_from_env, system_clock
+from bot.clock import ShiftedClock, clock_from_env, system_clock
 from bot.digest.model import DaysMode, PeriodMode, Schedule
 from bot.digest.schedule import (
     covered_days,

@@ -21,7 +21,7 @@ from bot.digest.callbacks import CallAction, DigestCallCb
 from bot.digest.claims import LEASE
 from bot.digest.model import Attachment, PauseReason
 from storage.digests import RunState
-from tests.fake_telegram import ApiError, FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.unit.test_digest_support import OTHER, OWNER, World, almaty, make_world
 
 
@@ -230,7 +230,7 @@ async def test_handled_is_recorded_shown_in_place_and_left_out_next_time(world: 
         if DigestCallCb.unpack(data).action is CallAction.HANDLED
     ]
     target = next(cb for cb in handled if cb.d == 1002)
-    stored = await world.service.message(target.m)
+    stored = await world.repo.get_message(target.m)
     assert stored is not None and stored.message_id == message["message_id"]
     world.clock.set(almaty(2025, 11, 21, 10, 42))
     mark, new = await world.service.mark_handled(world.bot, stored, 1002, OWNER, "Айгерим")
@@ -274,19 +274,6 @@ async def test_csv_uses_the_chats_delimiter(world: World) -> None:
     assert text.startswith("\ufeff")
     lines = text.strip().splitlines()
     assert len(lines) == 5 and lines[1].startswith("1002,")
-
-
-async def test_a_failed_file_does_not_resend_the_digest(world: World) -> None:
-    sub = await world.subscribe(attachment=Attachment.CSV)
-    world.fake.fail_next_with("sendDocument", ApiError(500, "Internal Server Error"))
-    world.clock.set(almaty(2025, 11, 21, 9, 0))
-    assert (await world.scheduler.tick(world.bot))[RunState.SENT] == 1
-    (message,) = bot_messages(world.fake, OWNER)
-    assert "4 из 7" in visible(message)
-    (run,) = await world.repo.runs_of(sub.id)
-    assert run.state == RunState.SENT and "file not delivered" in (run.error or "")
-    world.clock.advance(timedelta(hours=1))
-    assert (await world.scheduler.tick(world.bot)).outcomes == {}
 
 
 async def test_no_bad_calls_sends_one_line_or_nothing(world: World) -> None:

@@ -6,7 +6,7 @@ It holds no tests itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,9 +20,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.aiokk import raw
+from bot.clock import FrozenClock
 from bot.digest.artifacts import Artifacts, InlineArtifacts
 from bot.digest.claims import Claimer
-from bot.digest.clock import FrozenClock
 from bot.digest.model import Schedule, Subscription
 from bot.digest.runner import DigestRunner
 from bot.digest.scheduler import DigestScheduler
@@ -212,6 +212,7 @@ def build_parts(
     *,
     owner: str = "test-a",
     artifacts: Artifacts | None = None,
+    allowed: Callable[[int], bool] = lambda _user_id: True,
 ) -> tuple[DigestRepo, DigestRunner, Claimer, DigestScheduler, DigestService]:
     repo = DigestRepo(db)
     chats = ChatRepo(db)
@@ -223,6 +224,7 @@ def build_parts(
         names=None,
         artifacts=artifacts or InlineArtifacts(),
         clock=clock,
+        allowed=allowed,
     )
     claimer = Claimer(repo, clock, owner=owner)
     scheduler = DigestScheduler(repo=repo, runner=runner, claimer=claimer, clock=clock)
@@ -238,7 +240,11 @@ def build_parts(
 
 
 async def make_world(
-    tmp_path: Path, *, start: datetime | None = None, artifacts: Artifacts | None = None
+    tmp_path: Path,
+    *,
+    start: datetime | None = None,
+    artifacts: Artifacts | None = None,
+    allowed: Callable[[int], bool] = lambda _user_id: True,
 ) -> World:
     db = await Database.open(tmp_path / "bot.sqlite3")
     clock = FrozenClock(start or almaty(2025, 11, 20, 18, 0))
@@ -246,7 +252,7 @@ async def make_world(
     connections = StubConnections()
     connections.connect(OWNER)
     repo, runner, claimer, scheduler, service = build_parts(
-        db, clock, calls, connections, artifacts=artifacts
+        db, clock, calls, connections, artifacts=artifacts, allowed=allowed
     )
     fake = FakeTelegram()
     await fake.start()

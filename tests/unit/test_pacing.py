@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteMessage,
@@ -24,15 +25,20 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import Chat, TelegramObject, Update
 
 from bot.pacing import (
     ChatKey,
     FloodLimiter,
     PacingLimits,
     PacingMiddleware,
+    ReplyPacingMiddleware,
     is_message_method,
+    is_repeatable,
+    on_own_schedule,
 )
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram.errors import ApiError
 
 EXACT = PacingLimits(safety=1.0)
 TOKEN = "123456:TEST"
@@ -525,3 +531,209 @@ async def test_http_same_burst_without_pacing_is_throttled() -> None:
     finally:
         await client.session.close()
         await fake.stop()
+
+
+# -- replies to the update being handled ------------------------------------------------------
+
+
+async def replying(chat: Chat, work: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``work`` as a handler of an update from ``chat`` would run."""
+
+    async def handler(event: TelegramObject, data: dict[str, Any]) -> Any:
+        return await work()
+
+    return await ReplyPacingMiddleware()(handler, Update(update_id=1), {"event_chat": chat})
+
+
+PRIVATE = Chat(id=7, type="private")
+GROUP = Chat(id=-100, type="group")
+
+
+async def test_replies_to_the_users_chat_go_at_once_and_count(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake)
+    api = ScriptedApi(fake)
+
+    async def quick_wizard() -> None:
+        for step in range(20):
+            await through(pacing, api, plain_bot, EditMessageText(chat_id=7, text=str(step)))
+
+    await replying(PRIVATE, quick_wizard)
+    assert [at for _, _, at in api.calls] == [0] * 20
+    # The bot's own next message to that chat waits for the bucket the replies emptied,
+    # one message's worth, not for every reply they outran.
+    await through(pacing, api, plain_bot, SendMessage(chat_id=7, text="digest"))
+    assert api.calls[-1][2] == pytest.approx(1)
+
+
+async def test_replies_to_another_chat_and_background_work_are_paced(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake)
+    api = ScriptedApi(fake)
+
+    async def handler_with_a_background_export() -> None:
+        for n in range(4):
+            await through(pacing, api, plain_bot, SendMessage(chat_id=8, text=f"other {n}"))
+        task = asyncio.create_task(progress_edits(), context=on_own_schedule())
+        await task
+
+    async def progress_edits() -> None:
+        for n in range(4):
+            await through(pacing, api, plain_bot, EditMessageText(chat_id=7, text=f"{n} %"))
+
+    await replying(PRIVATE, handler_with_a_background_export)
+    other = [at for _, chat, at in api.calls if chat == 8]
+    edits = [at for _, chat, at in api.calls if chat == 7]
+    assert other == pytest.approx([0, 0, 0, 1])
+    # The export's progress edits in the user's own chat are paced too: a burst, then 1/s.
+    assert edits[3] - edits[0] == pytest.approx(1)
+
+
+async def test_a_reply_to_a_flooded_chat_waits_for_the_flood_wait(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake)
+    api = ScriptedApi(fake)
+    pacing.limiter.freeze(7, 30)
+
+    async def reply() -> None:
+        await through(pacing, api, plain_bot, SendMessage(chat_id=7, text="hi"))
+
+    await replying(PRIVATE, reply)
+    assert api.calls[0][2] >= 30
+
+
+async def test_a_reply_that_meets_a_429_is_retried_after_it(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake, retry_margin=0.5)
+    api = ScriptedApi(fake, failures=1, retry_after=3)
+
+    async def reply() -> None:
+        await through(pacing, api, plain_bot, SendMessage(chat_id=7, text="hi"))
+
+    await replying(PRIVATE, reply)
+    assert [at for _, _, at in api.calls] == pytest.approx([0, 3.5])
+
+
+async def test_replies_in_a_group_keep_within_its_twenty_a_minute(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake)
+    api = ScriptedApi(fake)
+
+    async def chatty_group_wizard() -> None:
+        for n in range(22):
+            await through(pacing, api, plain_bot, SendMessage(chat_id=-100, text=str(n)))
+
+    await replying(GROUP, chatty_group_wizard)
+    times = [at for _, _, at in api.calls]
+    assert times[:20] == [0] * 20
+    assert conforms(times, 20 / 60, 20)
+
+
+# -- Telegram's transient failures ---------------------------------------------------------
+
+
+class FailingApi(ScriptedApi):
+    """Fails the first calls with the given errors, then answers True."""
+
+    def __init__(self, fake: FakeTime, errors: list[Callable[[TelegramMethod[Any]], Exception]]):
+        super().__init__(fake)
+        self.errors = errors
+
+    async def __call__(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        self.calls.append((method.__api_method__, getattr(method, "chat_id", None), self.fake.now))
+        if self.errors:
+            raise self.errors.pop(0)(method)
+        return True
+
+
+def server_error(method: TelegramMethod[Any]) -> Exception:
+    return TelegramServerError(method=method, message="Internal Server Error")
+
+
+def timed_out(method: TelegramMethod[Any]) -> Exception:
+    error = TelegramNetworkError(method=method, message="Request timeout error")
+    error.__cause__ = TimeoutError()
+    return error
+
+
+async def test_a_5xx_is_retried_with_growing_pauses_then_the_message_goes(
+    plain_bot: Bot,
+) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake, fault_pauses=(0.5, 1.5, 4.0))
+    api = FailingApi(fake, [server_error, server_error])
+    assert await through(pacing, api, plain_bot, SendMessage(chat_id=1, text="hi")) is True
+    assert [at for _, _, at in api.calls] == pytest.approx([0, 0.5, 2.0])
+
+
+async def test_failures_are_retried_a_bounded_number_of_times(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake, fault_pauses=(0.5, 1.5))
+    api = FailingApi(fake, [server_error] * 5)
+    with pytest.raises(TelegramServerError):
+        await through(pacing, api, plain_bot, EditMessageText(chat_id=1, text="x"))
+    assert len(api.calls) == 3
+
+
+async def test_a_timeout_repeats_an_edit_but_never_a_send(plain_bot: Bot) -> None:
+    fake = FakeTime()
+    pacing = middleware(fake)
+    edits = FailingApi(fake, [timed_out])
+    assert await through(pacing, edits, plain_bot, EditMessageText(chat_id=1, text="x")) is True
+    assert len(edits.calls) == 2
+    sends = FailingApi(fake, [timed_out])
+    with pytest.raises(TelegramNetworkError):
+        # Telegram may have posted it: a second try could post it twice.
+        await through(pacing, sends, plain_bot, SendMessage(chat_id=1, text="x"))
+    assert len(sends.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("api_method", "repeatable"),
+    [
+        ("sendMessage", False),
+        ("sendPhoto", False),
+        ("sendDocument", False),
+        ("copyMessage", False),
+        ("forwardMessage", False),
+        ("sendChatAction", True),
+        ("editMessageText", True),
+        ("deleteMessage", True),
+        ("answerCallbackQuery", True),
+        ("getMe", True),
+        ("setMyCommands", True),
+    ],
+)
+def test_which_methods_are_safe_to_repeat(api_method: str, repeatable: bool) -> None:
+    assert is_repeatable(api_method) is repeatable
+
+
+async def test_http_a_refused_connection_is_retried_even_for_a_send() -> None:
+    # A port nobody listens on: the request provably never reached Telegram.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    fake = FakeTime()
+    pacing = middleware(fake, fault_pauses=(0.5, 1.5))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(f"http://127.0.0.1:{port}"))
+    session.middleware(pacing)
+    bot = Bot(token=TOKEN, session=session)
+    try:
+        with pytest.raises(TelegramNetworkError):
+            await bot.send_message(1, "hi")
+    finally:
+        await bot.session.close()
+    assert fake.sleeps[-2:] == [0.5, 1.5]
+
+
+async def test_http_a_500_from_telegram_is_retried_and_posted_once(server: FakeTelegram) -> None:
+    fake = FakeTime()
+    client = http_bot(server, middleware(fake))
+    server.fail_next_with("sendMessage", ApiError(500, "Internal Server Error"))
+    try:
+        message = await client.send_message(USERS[0], "Дайджест")
+    finally:
+        await client.session.close()
+    assert message.text == "Дайджест"
+    assert send_calls(server) == [500, 200]
+    assert [m["text"] for m in server.messages(USERS[0])] == ["Дайджест"]

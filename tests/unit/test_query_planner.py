@@ -42,8 +42,12 @@ def test_endpoint_choice_and_local_conditions(combo: tuple[tuple[str, Any, Endpo
     chosen_name, chosen_value, chosen_endpoint = combo[0]  # combos keep FIELDS order
     assert result.requests == ((chosen_endpoint, chosen_value),)
     expected_local = {name: NORMALISED.get(name, value) for name, value, _ in combo[1:]}
+    if chosen_name == "signal":
+        # The server matches any substring: whole words are checked locally as well.
+        expected_local["signal"] = NORMALISED["signal"]
+    else:
+        assert chosen_name not in result.local.conditions()
     assert result.local.conditions() == expected_local
-    assert chosen_name not in result.local.conditions()
 
 
 def test_subsets_cover_all_64_combinations() -> None:
@@ -120,13 +124,18 @@ def test_operator_mismatch_and_missing_operator() -> None:
     assert not local.matches(broken)
 
 
-def test_signal_is_a_substring_of_any_word() -> None:
-    assert LocalFilter(signal="крич").matches(_raw())
+def test_signal_matches_whole_words_of_one_phrase() -> None:
     assert LocalFilter(signal="дорого").matches(_raw())
+    assert LocalFilter(signal="кричите").matches(_raw())
+    assert LocalFilter(signal=normalize_text("НЕ  Кричите")).matches(_raw())
+    # A part of a word is not a word.
+    assert not LocalFilter(signal="крич").matches(_raw())
+    assert not LocalFilter(signal="дорог").matches(_raw())
     assert not LocalFilter(signal="скидка").matches(_raw())
     assert not LocalFilter(signal="дорого").matches(_raw(signals=None))
-    # The comma separates words: a needle spanning two words does not match.
+    # The comma separates phrases: a needle spanning two phrases does not match.
     assert not LocalFilter(signal="дорого, не").matches(_raw())
+    assert not LocalFilter(signal="дорого не").matches(_raw())
 
 
 def test_ids_compare_across_string_and_int() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.aiokk import raw as rawacc
-from bot.aiokk.client import AiokkClient
+from bot.aiokk.client import AiokkClient, Deadline, RecordList, SinkT
 from bot.aiokk.endpoints import Endpoint
 from bot.aiokk.errors import NotPaid
 from bot.crypto import TokenCipher
@@ -350,16 +349,19 @@ async def test_api_errors_surface_as_typed_errors(
 async def test_find_operators_asks_the_api_then_the_catalog(
     service: CallService, conn: Connection, sandbox: RunningSandbox
 ) -> None:
-    found = await service.find_operators(conn, "айгерим", ALMATY)
+    found = [pick.name for pick in await service.find_operators(conn, "айгерим", ALMATY)]
     assert sorted(found) == ["Айгерим Нурланова", "Айгерим Сапарова"]
     requests = await export_requests(sandbox)
     assert requests == 1
 
     # Learned now: answered from the catalog, case- and ё-insensitively, with no request.
-    assert sorted(await service.find_operators(conn, "АЙГЕРИМ", ALMATY)) == sorted(found)
+    again = await service.find_operators(conn, "АЙГЕРИМ", ALMATY)
+    assert sorted(pick.name for pick in again) == sorted(found)
     await service.warm_catalog(conn)
     requests = await export_requests(sandbox)
-    assert await service.find_operators(conn, "алена", ALMATY) == ["Алёна Королёва"]
+    assert [pick.name for pick in await service.find_operators(conn, "алена", ALMATY)] == [
+        "Алёна Королёва"
+    ]
     assert await export_requests(sandbox) == requests
     assert await service.find_operators(conn, "  ", ALMATY) == []
 
@@ -382,25 +384,25 @@ async def test_query_result_typed_access(service: CallService, conn: Connection)
 class RepeatingClient(AiokkClient):
     """A server that repeats itself: every record twice, and call type N also returns N+1."""
 
-    @asynccontextmanager
-    async def stream(
-        self, base_url: str, token: str, endpoint: Endpoint, value: int | str
-    ) -> AsyncIterator[AsyncIterator[Raw]]:
+    async def collect(
+        self,
+        base_url: str,
+        token: str,
+        endpoint: Endpoint,
+        value: int | str,
+        sink: Callable[[], SinkT],
+        *,
+        deadline: Deadline | None = None,
+    ) -> SinkT:
         values = [value]
         if endpoint is Endpoint.CALL_TYPE and isinstance(value, int) and value < 4:
             values.append(value + 1)
-        batches: list[list[Raw]] = []
+        into = sink()
         for each in values:
-            async with super().stream(base_url, token, endpoint, each) as real:
-                batches.append([raw async for raw in real])
-
-        async def records() -> AsyncIterator[Raw]:
-            for batch in batches:
-                for raw in batch:
-                    yield raw
-                    yield raw
-
-        yield records()
+            for raw in await super().collect(base_url, token, endpoint, each, RecordList):
+                into.add(raw)
+                into.add(raw)
+        return into
 
 
 async def test_duplicates_within_and_across_responses_are_dropped(
@@ -426,16 +428,21 @@ class CountingClient(AiokkClient):
         self.peak = 0
         self.opened = 0
 
-    @asynccontextmanager
-    async def stream(
-        self, base_url: str, token: str, endpoint: Endpoint, value: int | str
-    ) -> AsyncIterator[AsyncIterator[Raw]]:
+    async def collect(
+        self,
+        base_url: str,
+        token: str,
+        endpoint: Endpoint,
+        value: int | str,
+        sink: Callable[[], SinkT],
+        *,
+        deadline: Deadline | None = None,
+    ) -> SinkT:
         self.in_flight += 1
         self.opened += 1
         self.peak = max(self.peak, self.in_flight)
         try:
-            async with super().stream(base_url, token, endpoint, value) as records:
-                yield records
+            return await super().collect(base_url, token, endpoint, value, sink, deadline=deadline)
         finally:
             self.in_flight -= 1
 
@@ -460,5 +467,6 @@ async def test_find_operators_treats_yo_as_e_even_with_an_empty_catalog(
     service: CallService, conn: Connection
 ) -> None:
     # The server's own search tells ё from е, so "алена" only matches through local matching.
-    assert await service.find_operators(conn, "алена", ALMATY) == ["Алёна Королёва"]
+    found = await service.find_operators(conn, "алена", ALMATY)
+    assert [pick.name for pick in found] == ["Алёна Королёва"]
     assert await service.find_operators(conn, "никого-нет", ALMATY) == []

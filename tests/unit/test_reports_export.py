@@ -16,12 +16,14 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 
 from bot.reports.export import (
+    CriteriaColumns,
+    SummarySheet,
+    criteria_layout,
     export_filename,
     headers,
-    max_criteria,
     package_for_upload,
     slugify,
-    stats_summary_rows,
+    summary_sheet,
     write_csv,
     write_json,
     write_xlsx,
@@ -58,7 +60,7 @@ def csv_rows(
         buffer,
         tz=MOSCOW,
         lang="ru",
-        max_criteria=max_criteria(raws),
+        packs=criteria_layout(raws),
         progress=progress.append if progress is not None else None,
     )
     assert written == len(raws)
@@ -71,10 +73,10 @@ def test_csv_header_bom_and_criteria_columns() -> None:
     assert text.startswith("\ufeff")
     header = rows[0]
     assert header[0] == "ID звонка"
-    assert [h for h in header if h.startswith("Критерий")] == [
-        "Критерий 1",
-        "Критерий 2",
-        "Критерий 3",
+    assert [h for h in header if h.startswith("Пункт")] == [
+        "Пункт 1 набора",
+        "Пункт 2 набора",
+        "Пункт 3 набора",
     ]
     assert len(rows) == 1 + len(export_raws())
     assert all(len(row) == len(header) for row in rows)
@@ -88,10 +90,11 @@ def test_csv_values_and_formula_neutralisation() -> None:
     assert first["Дата и время"] == "21.04.2025 10:06:15"  # 12:06:15+05 in Moscow time
     assert first["Тип звонка"] == "Исходящий"
     assert first["Скрипт, %"] == "30"
-    assert first["Критерий 1"] == "3" and first["Критерий 3"] == ""
+    assert first["Набор вопросов"] == "Вопросы по умолчанию"
+    assert first["Пункт 1 набора"] == "3" and first["Пункт 3 набора"] == ""
     assert first["Сигналы"] == "дорого, блин"
-    # Phone numbers start with "+", so they are neutralised as well.
-    assert first["Номер звонящего"] == "'+7 (777) 777 77 77"
+    # A phone number starts with "+" but cannot run: it is kept as it is.
+    assert first["Номер звонящего"] == "+7 (777) 777 77 77"
 
     hostile = dict(zip(header, rows[-1], strict=True))
     assert hostile["Оператор"] == '\'=HYPERLINK("http://evil")'
@@ -99,7 +102,7 @@ def test_csv_values_and_formula_neutralisation() -> None:
     assert hostile["Резюме (ИИ)"] == "'-2+3 looks like a formula"
     assert hostile["Номер звонящего"] == "7777777777"
     assert hostile["Стоимость"] == "-5"  # a number stays a number
-    assert hostile["Критерий 1"] == "2,5"  # decimal comma for Russian-locale Excel
+    assert hostile["Пункт 1 набора"] == "2,5"  # decimal comma for Russian-locale Excel
     assert hostile["Скрипт, %"] == "63"
 
 
@@ -119,8 +122,8 @@ def test_xlsx_opens_with_typed_cells(tmp_path: Path) -> None:
         path,
         tz=MOSCOW,
         lang="ru",
-        max_criteria=max_criteria(raws),
-        summary_rows=stats_summary_rows(stats, "ru"),
+        packs=criteria_layout(raws),
+        summary=summary_sheet(stats, "ru"),
     )
     assert written == len(raws)
 
@@ -131,7 +134,7 @@ def test_xlsx_opens_with_typed_cells(tmp_path: Path) -> None:
     assert sheet.auto_filter.ref is not None and sheet.auto_filter.ref.startswith("A1:")
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])
-    assert header == headers("ru", 3)
+    assert header == headers("ru", CriteriaColumns.per_pack(criteria_layout(raws)))
     assert len(rows) == 1 + len(raws)
 
     first = dict(zip(header, rows[1], strict=True))
@@ -146,14 +149,17 @@ def test_xlsx_opens_with_typed_cells(tmp_path: Path) -> None:
     assert hostile["Номер звонящего"] == "7777777777"  # digits kept as text
     assert hostile["Оператор"] == '=HYPERLINK("http://evil")'
     assert sheet.cell(row=len(rows), column=header.index("Оператор") + 1).data_type == "s"
-    assert hostile["Критерий 1"] == 2.5
+    assert hostile["Вопросы по умолчанию · п. 1"] == 2.5
     assert hostile["Стоимость"] == -5
 
     summary = {
-        label: value for label, value in book["Сводка"].iter_rows(min_row=2, values_only=True)
+        label: value
+        for label, value, *_ in book["Сводка"].iter_rows(min_row=2, values_only=True)
+        if label is not None
     }
     assert summary["Звонков"] == len(raws)
-    assert summary["Средняя оценка клиента"] == pytest.approx(round(stats.avg_rating or 0, 2))
+    average = summary["Средняя оценка клиента (по звонкам с оценкой)"]
+    assert average == pytest.approx(round(stats.avg_rating or 0, 2))
 
 
 def test_xlsx_to_buffer_in_english() -> None:
@@ -163,8 +169,8 @@ def test_xlsx_to_buffer_in_english() -> None:
         buffer,
         tz=MOSCOW,
         lang="en",
-        max_criteria=0,
-        summary_rows=[("Calls", 1)],
+        packs=[],
+        summary=SummarySheet(figures=[("Calls", 1)]),
     )
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     assert book.sheetnames == ["Calls", "Summary"]
@@ -227,5 +233,7 @@ def test_package_splits_an_incompressible_zip(tmp_path: Path) -> None:
 
 
 def test_header_language() -> None:
-    assert headers("en", 2)[:2] == ["Call ID", "Date and time"]
-    assert "Criterion 2" in headers("en", 2)
+    packs = criteria_layout(export_raws())
+    assert headers("en", CriteriaColumns.shared_columns(packs))[:2] == ["Call ID", "Date and time"]
+    assert "Pack item 2" in headers("en", CriteriaColumns.shared_columns(packs))
+    assert "Вопросы по умолчанию · item 2" in headers("en", CriteriaColumns.per_pack(packs))

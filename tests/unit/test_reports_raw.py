@@ -24,9 +24,11 @@ from bot.aiokk.models import CallRecord
 from bot.reports.export import (
     _LEAD_COLUMNS,
     _TAIL_COLUMNS,
+    CriteriaColumns,
+    SummarySheet,
     _type_names,
+    criteria_layout,
     headers,
-    max_criteria,
     row_values,
     write_csv,
     write_xlsx,
@@ -219,11 +221,23 @@ def figures(stats: CallStats) -> dict[str, Any]:
         "low_scored": stats.low_scored,
         "avg_score": None if stats.avg_score is None else round(stats.avg_score, 9),
         "signals": dict(stats.signals),
-        "operators": {op.name: op.calls for op in stats.operators},
-        "criteria": {
-            number: (c.count, round(c.avg_mark, 9)) for number, c in stats.criteria.items()
+        "operators": {
+            op.operator_id if op.operator_id is not None else op.name: op.calls
+            for op in stats.operators
         },
+        "criteria": {key: (c.count, round(c.avg_mark, 9)) for key, c in stats.criteria.items()},
     }
+
+
+def model_pack(model: CallRecord) -> tuple[int | None, str | None]:
+    """The question pack of a model's criteria: its id, or its title without one."""
+    evaluation = model.evaluation
+    if evaluation is None:
+        return (None, None)
+    if evaluation.evaluation_id is not None:
+        return (evaluation.evaluation_id, None)
+    title = " ".join((evaluation.evaluation_title or "").split())
+    return (None, title or None)
 
 
 def expected_figures(models: list[CallRecord]) -> dict[str, Any]:
@@ -233,17 +247,18 @@ def expected_figures(models: list[CallRecord]) -> dict[str, Any]:
     ratings = [m.loyalty for m in models if m.loyalty is not None]
     scores = [m.score for m in models if m.score is not None]
     signals: Counter[str] = Counter()
-    operators: Counter[str] = Counter()
-    marks: dict[int, list[float]] = {}
+    operators: Counter[int | str] = Counter()
+    marks: dict[tuple[tuple[int | None, str | None], int], list[float]] = {}
     for model in models:
         signals.update(set(model.signal_words))
         name = (model.operator_name or "").strip()
         if name:
-            operators[name] += 1
+            operator_id = model.operator.operator_id if model.operator else None
+            operators[operator_id if operator_id is not None else name] += 1
         evaluation = model.evaluation
         for criterion in evaluation.criteria if evaluation else []:
             if criterion.mark is not None:
-                marks.setdefault(criterion.number, []).append(criterion.mark)
+                marks.setdefault((model_pack(model), criterion.number), []).append(criterion.mark)
     return {
         "total": len(models),
         "by_type": {call_type: types[call_type] for call_type in (1, 2, 3, 4)},
@@ -257,8 +272,7 @@ def expected_figures(models: list[CallRecord]) -> dict[str, Any]:
         "signals": dict(signals),
         "operators": dict(operators),
         "criteria": {
-            number: (len(values), round(sum(values) / len(values), 9))
-            for number, values in sorted(marks.items())
+            key: (len(values), round(sum(values) / len(values), 9)) for key, values in marks.items()
         },
     }
 
@@ -334,22 +348,33 @@ def _row_fields(row: list[Any], width: int) -> tuple[dict[str, Any], list[Any]]:
     return named, row[lead : lead + width]
 
 
-def test_criteria_count(raws: list[dict[str, Any]]) -> None:
-    numbers = [
-        model.evaluation.criteria[-1].number
-        for model in models_of(raws)
-        if model.evaluation is not None and model.evaluation.criteria
-    ]
-    assert max_criteria(raws) == max(numbers, default=0)
-    assert max_criteria([]) == 0
+def test_criteria_layout(raws: list[dict[str, Any]]) -> None:
+    highest: dict[tuple[int | None, str | None], int] = {}
+    for model in models_of(raws):
+        if model.evaluation is not None and model.evaluation.criteria:
+            pack = model_pack(model)
+            highest[pack] = max(highest.get(pack, 0), model.evaluation.criteria[-1].number)
+    layout = criteria_layout(raws)
+    assert {pack.key: pack.count for pack in layout} == highest
+    assert len(layout) == len(highest)  # each pack once
+    assert criteria_layout([]) == []
 
 
-def test_rows_read_what_the_models_read(raws: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("per_pack", [True, False], ids=["xlsx", "csv"])
+def test_rows_read_what_the_models_read(raws: list[dict[str, Any]], per_pack: bool) -> None:
     names = _type_names("ru")
-    width = max_criteria(raws)
+    layout = criteria_layout(raws)
+    columns = (CriteriaColumns.per_pack if per_pack else CriteriaColumns.shared_columns)(layout)
+    width = columns.width
+    # Where each pack's criterion 1 goes: after the packs before it, or always first.
+    starts: dict[tuple[int | None, str | None], int] = {}
+    offset = 0
+    for pack in layout:
+        starts[pack.key] = offset if per_pack else 0
+        offset += pack.count
     for raw in raws:
         record = validated(raw)
-        row = row_values(raw, ALMATY, width, names)
+        row = row_values(raw, ALMATY, columns, names)
         if record is None:
             assert row is None
             continue
@@ -372,9 +397,10 @@ def test_rows_read_what_the_models_read(raws: list[dict[str, Any]]) -> None:
         assert named["score"] == (None if score is None else pytest.approx(round(score, 2)))
         expected_marks: list[Any] = [None] * width
         for criterion in record.evaluation.criteria if record.evaluation else []:
-            if criterion.mark is not None and 1 <= criterion.number <= width:
-                expected_marks[criterion.number - 1] = criterion.mark
+            if criterion.mark is not None:
+                expected_marks[starts[model_pack(record)] + criterion.number - 1] = criterion.mark
         assert marks == expected_marks
+        assert named["pack_id"] == (record.evaluation.evaluation_id if record.evaluation else None)
         words = record.signal_words
         assert named["signals"] == (", ".join(words) if words else None)
         assert named["summary"] == record.summary
@@ -382,7 +408,7 @@ def test_rows_read_what_the_models_read(raws: list[dict[str, Any]]) -> None:
 
 def test_csv_of_messy_records(raws: list[dict[str, Any]]) -> None:
     models = models_of(raws)
-    width = max_criteria(raws)
+    packs = criteria_layout(raws)
     buffer = io.StringIO(newline="")
     progress: list[int] = []
     written = write_csv(
@@ -390,7 +416,7 @@ def test_csv_of_messy_records(raws: list[dict[str, Any]]) -> None:
         buffer,
         tz=ALMATY,
         lang="en",
-        max_criteria=width,
+        packs=packs,
         delimiter=",",
         progress=progress.append,
     )
@@ -399,7 +425,7 @@ def test_csv_of_messy_records(raws: list[dict[str, Any]]) -> None:
     text = buffer.getvalue()
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert rows[0] == headers("en", width)
+    assert rows[0] == headers("en", CriteriaColumns.shared_columns(packs))
     assert len(rows) == 1 + len(models)
     assert all(len(row) == len(rows[0]) for row in rows)
     assert [row[0] for row in rows[1:]] == [str(model.dialog_id) for model in models]
@@ -407,20 +433,20 @@ def test_csv_of_messy_records(raws: list[dict[str, Any]]) -> None:
 
 def test_xlsx_of_messy_records(raws: list[dict[str, Any]]) -> None:
     models = models_of(raws)
-    width = max_criteria(raws)
+    packs = criteria_layout(raws)
     buffer = io.BytesIO()
     written = write_xlsx(
         raws,
         buffer,
         tz=ALMATY,
         lang="ru",
-        max_criteria=width,
-        summary_rows=[("Total", len(models)), ("Note", "raw")],
+        packs=packs,
+        summary=SummarySheet(figures=[("Total", len(models)), ("Note", "raw")]),
     )
     assert written == len(models)
     book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
-    assert list(rows[0]) == headers("ru", width)
+    assert list(rows[0]) == headers("ru", CriteriaColumns.per_pack(packs))
     assert [row[0] for row in rows[1:]] == [model.dialog_id for model in models]
     summary = list(book.worksheets[1].iter_rows(min_row=2, values_only=True))
     assert summary == [("Total", len(models)), ("Note", "raw")]

@@ -105,7 +105,10 @@ def test_summary_comparison_arrows_both_languages() -> None:
         previous_label=previous_period_label(1, "ru", so_far=True),
     )
     assert "▼ 43 % к этому же времени вчера" in today
-    assert previous_period_label(7, "en", so_far=True) == "the previous 7 days"
+    running = "the previous 7 days up to the same time of day"
+    assert previous_period_label(7, "en", so_far=True) == running
+    assert previous_period_label(7, "ru", so_far=True) == "прошлым 7 дням до того же времени суток"
+    assert previous_period_label(21, "ru") == "прошлому 21 дню"
 
 
 def test_summary_of_nothing() -> None:
@@ -248,7 +251,11 @@ def test_operator_card() -> None:
     assert "Айгерим &lt;Нурланова&gt;" in text
     assert "<b>3</b>" in text  # calls
     assert "▲ 200 %" in text
-    assert "2. <b>2,3</b> — did not listen" in text  # weakest criterion first
+    # The weakest criterion first, named by its pack and number, with its calls.
+    weakest = text.split("Слабые пункты скрипта", 1)[1]
+    assert "«Вопросы по умолчанию» · п. 2 — <b>2,3</b> (звонков: 3)" in weakest
+    assert weakest.index("п. 2") < weakest.index("п. 1")
+    assert "did not listen" not in text  # an AI comment on one call is not a name
     assert "дорого" in text
 
     empty = render_operator_card("X", compute_stats([]), None, period_label="1 день", lang="en")

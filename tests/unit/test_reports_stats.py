@@ -198,7 +198,9 @@ def test_best_and_worst_three_with_many_operators() -> None:
                 )
             )
     # Perfect score but only two calls: not ranked.
-    raws += [make_raw(900 + n, operator="Rookie", grade=(100, 100)) for n in range(2)]
+    raws += [
+        make_raw(900 + n, operator="Rookie", operator_id=99, grade=(100, 100)) for n in range(2)
+    ]
     stats = compute_stats(raws)
     assert [op.name for op in stats.best_operators] == ["Operator 7", "Operator 6", "Operator 5"]
     assert [op.name for op in stats.worst_operators] == ["Operator 0", "Operator 1", "Operator 2"]
@@ -206,28 +208,34 @@ def test_best_and_worst_three_with_many_operators() -> None:
 
 def test_worst_calls_order() -> None:
     stats = compute_stats(fixture_raws())
-    assert [call.dialog_id for call in stats.worst_calls] == [6, 1, 4, 2, 5]
+    # By the worse of rating ×10 and score: 6 (10), 1 (20), 4 (30), 3 (50, unrated), 2 (80).
+    assert [call.dialog_id for call in stats.worst_calls] == [6, 1, 4, 3, 2]
     first = stats.worst_calls[0]
     assert (first.rating, first.operator) == (1, IVAN)
     assert first.score == pytest.approx(10.0)
     assert first.date is not None and first.date.utcoffset() is not None
 
 
-def test_unrated_calls_come_last_in_worst_calls() -> None:
-    raws = [make_raw(1, grade=(5, 100)), make_raw(2, rating=9, grade=(90, 100))]
+def test_an_unrated_call_with_a_very_low_score_is_among_the_worst() -> None:
+    raws = [
+        make_raw(1, grade=(5, 100)),
+        make_raw(2, rating=9, grade=(90, 100)),
+        make_raw(3, rating=2, grade=(80, 100)),
+        make_raw(4, analytics=False),  # nothing to judge it by: last
+    ]
     stats = compute_stats(raws)
-    assert [call.dialog_id for call in stats.worst_calls] == [2, 1]
+    assert [call.dialog_id for call in stats.worst_calls] == [1, 3, 2, 4]
 
 
 def test_criteria_averages_and_weakest() -> None:
     stats = compute_stats(fixture_raws())
-    assert set(stats.criteria) == {1, 2}
-    first, second = stats.criteria[1], stats.criteria[2]
+    pack = (27, None)
+    assert set(stats.criteria) == {(pack, 1), (pack, 2)}
+    first, second = stats.criteria[(pack, 1)], stats.criteria[(pack, 2)]
+    assert (first.pack_id, first.pack_title) == (27, "Вопросы по умолчанию")
     assert first.avg_mark == pytest.approx(4.0)
     assert first.count == 3
-    assert first.description == "greeting ok"  # explanation of the lowest mark
     assert second.avg_mark == pytest.approx(7 / 3)
-    assert second.description == "did not listen"
     assert [c.number for c in stats.weakest_criteria()] == [2, 1]
     assert [c.number for c in stats.weakest_criteria(1)] == [2]
 

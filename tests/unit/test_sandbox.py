@@ -270,6 +270,38 @@ def test_every_recent_day_has_calls_and_none_is_in_the_future(now: datetime) -> 
     assert min(dates) >= now - timedelta(days=30)
 
 
+
+def _is_bad(raw: dict[str, Any]) -> bool:
+    """The default digest rule, written out: rating ≤ 3 or script score below 50 %."""
+    analytics = raw.get("analytics") or {}
+    rating = (analytics.get("clientLoyalty") or {}).get("currentGrade")
+    evaluation = analytics.get("evaluationCriteria") or {}
+    current, maximum = evaluation.get("eCurrentGrade"), evaluation.get("maxGrade")
+    low_score = current is not None and bool(maximum) and 100 * current / maximum < 50
+    return (rating is not None and rating <= 3) or low_score
+
+
+@pytest.mark.parametrize(
+    ("count", "seed", "now"),
+    [
+        (500, 1, datetime(2026, 11, 30, 9, 0, tzinfo=LOCAL_TZ)),  # a Monday after a Sunday
+        (500, 2, datetime(2027, 1, 1, 0, 1, tzinfo=LOCAL_TZ)),  # New Year's midnight
+        (120, 3, datetime(2026, 3, 29, 23, 59, tzinfo=LOCAL_TZ)),  # a quiet month, late
+        (150, 4, datetime(2026, 6, 7, 12, 0, tzinfo=LOCAL_TZ)),  # a Sunday noon
+    ],
+)
+def test_every_day_has_a_bad_call_weekends_included(count: int, seed: int, now: datetime) -> None:
+    records = generate_records(count, seed=seed, now=now)
+    bad_days = {
+        datetime.fromisoformat(raw["call"]["date"]).astimezone(LOCAL_TZ).date()
+        for raw in records
+        if _is_bad(raw)
+    }
+    assert set(local_days(now)) <= bad_days
+    # Still a minority: a digest lists the bad calls, not the whole day.
+    assert sum(map(_is_bad, records)) < 0.5 * len(records)
+
+
 def card_text(record: CallRecord) -> str:
     """Roughly everything a call card shows."""
     parts = [record.summary or "", ", ".join(record.signal_words)]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from aiohttp import web
 
 from bot.aiokk.endpoints import Endpoint
+from bot.clock import FrozenClock
 from bot.sandbox.data import LOCAL_TZ, generate_records, release_time
 from bot.sandbox.index import RecordIndex
 from bot.sandbox.server import STATE, _renew_every_day, build_app, start_sandbox
@@ -102,7 +103,8 @@ async def test_a_new_day_is_planned_after_local_midnight() -> None:
 
 
 async def test_live_sandbox_serves_no_call_from_the_future() -> None:
-    sandbox = await start_sandbox(calls=300, seed=5, live=True)
+    clock = FrozenClock(NOON)
+    sandbox = await start_sandbox(calls=300, seed=5, live=True, clock=clock)
     try:
         async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
             served: list[dict[str, Any]] = []
@@ -114,7 +116,7 @@ async def test_live_sandbox_serves_no_call_from_the_future() -> None:
             total = (await http.get("/_sandbox/health")).json()["records"]
     finally:
         await sandbox.close()
-    now = datetime.now(UTC)
     assert served, "the past 29 days have calls"
-    assert all(release_time(record) <= now for record in served)
-    assert len(served) <= total == 300
+    assert all(release_time(record) <= NOON for record in served)
+    assert len(served) < total == 300, "the rest of the day is planned but not served yet"
+    assert max(release_time(record) for record in served) > NOON - timedelta(hours=2)

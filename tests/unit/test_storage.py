@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import TokenCipher
+from bot.query.model import OperatorPick
 from storage.catalog import CatalogObservation, CatalogRepo
 from storage.chats import ChatRepo, ChatSettings
 from storage.connections import ConnectionRepo
@@ -147,7 +148,7 @@ async def test_failing_migration_leaves_nothing_behind(db_path: Path) -> None:
 
 async def test_migration_versions_must_be_contiguous(db_path: Path) -> None:
     with pytest.raises(ValueError, match="without gaps"):
-        await Database.open(db_path, migrations=[*MIGRATIONS, (5, "SELECT 1;")])
+        await Database.open(db_path, migrations=[*MIGRATIONS, (len(MIGRATIONS) + 2, "SELECT 1;")])
 
 
 async def test_two_processes_opening_at_once_migrate_once(db_path: Path) -> None:
@@ -334,7 +335,7 @@ async def test_base_url_change_clears_catalog(db: Database, cipher: TokenCipher)
     other = await repo.save(11, BASE_URL, TOKEN)
     obs = CatalogObservation(
         departments={84: ("Отдел продаж", 3)},
-        operators={"Иван Иванович": (84, 3)},
+        operators={4: ("Иван Иванович", 84, 3)},
         question_packs={27: ("Вопросы по умолчанию", 10)},
         signals={"блин": 1},
     )
@@ -400,7 +401,7 @@ async def test_catalog_counts_accumulate(db: Database, connection_id: int) -> No
         connection_id,
         CatalogObservation(
             departments={84: ("Отдел продаж", 2), 85: (None, 1)},
-            operators={"Иван Иванович": (84, 2)},
+            operators={4: ("Иван Иванович", 84, 2)},
             question_packs={27: ("Вопросы по умолчанию", 10)},
             question_pack_calls={27: 2},
             signals={"блин": 1, "может быть": 2},
@@ -410,7 +411,7 @@ async def test_catalog_counts_accumulate(db: Database, connection_id: int) -> No
         connection_id,
         CatalogObservation(
             departments={84: (None, 1), 85: ("Поддержка", 4)},
-            operators={"Иван Иванович": (None, 1)},
+            operators={4: ("Иван Иванович", None, 1)},
             question_packs={27: (None, None)},
             signals={"блин": 5},
         ),
@@ -419,7 +420,7 @@ async def test_catalog_counts_accumulate(db: Database, connection_id: int) -> No
         (85, "Поддержка", 5),
         (84, "Отдел продаж", 3),
     ]
-    assert await catalog.operators(connection_id) == [("Иван Иванович", 84, 3)]
+    assert await catalog.operators(connection_id) == [("Иван Иванович", 84, 3, 4, "Отдел продаж")]
     assert await catalog.question_packs(connection_id) == [(27, "Вопросы по умолчанию", 10, 3)]
     assert await catalog.signals(connection_id) == [("блин", 6), ("может быть", 2)]
     assert await catalog.department_name(connection_id, 84) == "Отдел продаж"
@@ -435,7 +436,11 @@ async def test_catalog_ordering_and_limit(db: Database, connection_id: int) -> N
     await catalog.learn(
         connection_id,
         CatalogObservation(
-            operators={"Борис": (None, 1), "Айгерим": (None, 1), "Вера": (None, 7)},
+            operators={
+                "Борис": ("Борис", None, 1),
+                "Айгерим": ("Айгерим", None, 1),
+                "Вера": ("Вера", None, 7),
+            },
             signals={"b": 2, "a": 2, "c": 9},
         ),
     )
@@ -465,7 +470,9 @@ def test_observation_helpers_count() -> None:
     obs.add_signal("блин")
     obs.add_signal(" ")
     assert obs.departments == {84: ("Отдел продаж", 2)}
-    assert obs.operators == {"Иван": (84, 2)}
+    obs.add_operator("Иван  Петров", 85, 7)
+    obs.add_operator("Иван Петров-Сидоров", None, 7)  # renamed: the last name seen stays
+    assert obs.operators == {"Иван": ("Иван", 84, 2), 7: ("Иван Петров-Сидоров", 85, 2)}
     assert obs.question_packs == {27: ("Вопросы", 10)}
     assert obs.question_pack_calls == {27: 2}
     assert obs.signals == {"блин": 1}
@@ -478,20 +485,28 @@ def test_observation_helpers_count() -> None:
 async def test_recent_operator_lookups(db: Database) -> None:
     repo = OperatorLookupRepo(db)
     for name in ("Айгерим", "Борис", "Вера"):
-        await repo.remember(1, name)
-    await repo.remember(1, "Айгерим")
-    await repo.remember(2, "Другой")
-    assert await repo.recent(1) == ["Айгерим", "Вера", "Борис"]
-    assert await repo.recent(1, limit=2) == ["Айгерим", "Вера"]
-    assert await repo.recent(2) == ["Другой"]
+        await repo.remember(1, OperatorPick(name))
+    await repo.remember(1, OperatorPick("Айгерим"))
+    await repo.remember(2, OperatorPick("Другой"))
+    assert await repo.recent(1) == [OperatorPick(n) for n in ("Айгерим", "Вера", "Борис")]
+    assert await repo.recent(1, limit=2) == [OperatorPick("Айгерим"), OperatorPick("Вера")]
+    assert await repo.recent(2) == [OperatorPick("Другой")]
     assert await repo.recent(3) == []
+    # Namesakes are two people: both are kept, each with its id and department.
+    await repo.remember(4, OperatorPick("Асель", 1, "Продажи"))
+    await repo.remember(4, OperatorPick("Асель", 2, "Поддержка"))
+    await repo.remember(4, OperatorPick("Асель", 1, "Продажи"))
+    assert await repo.recent(4) == [
+        OperatorPick("Асель", 1, "Продажи"),
+        OperatorPick("Асель", 2, "Поддержка"),
+    ]
 
 
 async def test_operator_lookups_are_pruned(db: Database) -> None:
     repo = OperatorLookupRepo(db)
     for index in range(KEPT_PER_USER + 5):
-        await repo.remember(1, f"op{index}")
-    recent = await repo.recent(1, limit=100)
+        await repo.remember(1, OperatorPick(f"op{index}", index))
+    recent = [pick.name for pick in await repo.recent(1, limit=100)]
     assert len(recent) == KEPT_PER_USER
     assert recent[0] == f"op{KEPT_PER_USER + 4}"
     assert "op0" not in recent

@@ -1,9 +1,10 @@
-"""The digest clock: injectable everywhere, so tests never wait for the schedule.
+"""The bot's clock: one instance injected everywhere "now" matters.
 
-``BOT_CLOCK`` (test and manual runs only) starts the bot's clock at an ISO
-instant, e.g. ``BOT_CLOCK=2025-11-21T08:59:50+05:00``; from there it advances
-in real time. Together with SIGUSR1 (tick now) it lets a run reach a digest's
-due time without waiting for it.
+Periods ("today", "7 days"), comparisons, custom dates and the digest schedule all
+read it, so a run can be moved in time as a whole. ``BOT_CLOCK`` (test and manual runs
+only) starts the clock at an ISO instant, e.g. ``BOT_CLOCK=2025-11-21T08:59:50+05:00``;
+from there it advances in real time. Together with SIGUSR1 (tick now) it lets a run reach
+a digest's due time without waiting for it, and it makes every date a test sees fixed.
 """
 
 from __future__ import annotations
@@ -70,5 +71,5 @@ def clock_from_env(environ: Mapping[str, str] | None = None) -> Clock:
     start = datetime.fromisoformat(raw)
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    log.warning("%s is set: the digest clock starts at %s", CLOCK_ENV, start.isoformat())
+    log.warning("%s is set: the bot's clock starts at %s", CLOCK_ENV, start.isoformat())
     return ShiftedClock(start)
