@@ -422,7 +422,7 @@ class PacingMiddleware(BaseRequestMiddleware):
         max_retries: int = 5,
         retry_margin: float = 0.5,
         max_retry_after: float = 300.0,
-        fault_pauses: tuple[float, ...] = (0.5, 1.5, 4.0),
+        fault_pauses: tuple[float, ...] = (0.5, 1.0, 2.0),
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -465,7 +465,11 @@ class PacingMiddleware(BaseRequestMiddleware):
         while True:
             if paced:
                 # A retried message goes first in its chat so the chat's order is kept.
+                queued_at = time.monotonic()
                 await self.limiter.acquire(chat, front=retries + faults > 0)
+                waited = time.monotonic() - queued_at
+                if waited > 0.5:
+                    logger.debug("%s to %s waited %.1f s for its turn", api_method, chat, waited)
             try:
                 return await make_request(bot, method)
             except (TelegramServerError, TelegramNetworkError) as error:

@@ -29,7 +29,7 @@ from aiogram.types import (
 )
 
 from bot.aiokk.errors import AiokkError
-from bot.callbacks import MenuAction, MenuCb
+from bot.callbacks import MenuAction, MenuCb, parse_number
 from bot.digest import keyboards as kb
 from bot.digest.callbacks import (
     CallAction,
@@ -772,7 +772,8 @@ async def on_scope_text(
         await state.set_state(None)
         return
     text = (message.text or "").strip()
-    if kind in (ScopeKind.DEPARTMENT, ScopeKind.PACK) and not text.isdigit():
+    if kind in (ScopeKind.DEPARTMENT, ScopeKind.PACK) and parse_number(text) is None:
+        # Digits only, and an id SQLite can look up (its integers are 64-bit).
         await message.answer(t("digest.id_invalid", lang))
         return
     scope = scope_for(kind, text, typed=True)

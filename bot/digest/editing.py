@@ -56,11 +56,12 @@ def parse_time(text: str) -> tuple[int, int] | None:
     cleaned = text.strip().replace(".", ":").replace(" ", "")
     if ":" in cleaned:
         hours, _, minutes = cleaned.partition(":")
-    elif cleaned.isdigit() and len(cleaned) in (3, 4):
+    elif cleaned.isdecimal() and len(cleaned) in (3, 4):
         hours, minutes = cleaned[:-2], cleaned[-2:]
     else:
         return None
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if not (hours.isdecimal() and minutes.isdecimal() and len(minutes) == 2 and len(hours) <= 2):
         return None
     hour, minute = int(hours), int(minutes)
     if hour > 23 or minute > 59:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,10 +100,10 @@ async def gated(upstream: str) -> AsyncIterator[GatedAiokk]:
     async with aiohttp.ClientSession() as session:
         app[SESSION] = session
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        gate.base_url = f"http://127.0.0.1:{port}"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        gate.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         try:
             yield gate
         finally:
