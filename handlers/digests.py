@@ -488,6 +488,7 @@ async def on_send_now(
         await bot.send_message(
             sub.chat_id,
             t("digest.preview_failed", lang, reason=error_sentence(error, lang)),
+            reply_markup=kb.send_now_keyboard(sub.id, lang),  # the way to try again
             message_thread_id=sub.thread_id,
         )
     except PartlyDelivered:

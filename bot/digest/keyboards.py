@@ -107,7 +107,7 @@ def card_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
 
 
 def send_now_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
-    """Under the line saying a digest's file failed: the way to get it."""
+    """Under a digest that failed, or whose file did: the way to get it (Send now again)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [

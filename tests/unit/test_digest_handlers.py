@@ -11,6 +11,7 @@ import pytest
 from aiogram import Dispatcher
 from pydantic import SecretStr
 
+from bot.aiokk.errors import Unavailable
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.digest.artifacts import InlineArtifacts
@@ -299,3 +300,16 @@ async def test_install_gives_handlers_the_service_and_runs_the_scheduler_with_po
         assert digests.stop in [h.callback for h in dispatcher.shutdown.handlers]
     finally:
         await db.close()
+
+
+async def test_send_now_that_fails_on_aiokk_offers_to_try_again(harness: Harness) -> None:
+    await harness.world.subscribe()
+    harness.world.clock.set(almaty(2025, 11, 21, 8, 0))
+    harness.world.calls.failures.append(Unavailable("aiokk is down"))
+    await harness.say(OWNER, OWNER, "/digest")
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "09:00"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Отправить сейчас"))
+    assert "недоступен" in harness.text(OWNER)
+    # The way forward: the same button again, and this time the preview comes.
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Отправить сейчас"))
+    assert "Предпросмотр" in harness.text(OWNER)
