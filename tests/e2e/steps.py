@@ -57,9 +57,7 @@ class Person:
                 return candidate
         raise LookupError(f"message {message['message_id']} is gone")
 
-    async def message_with_button(
-        self, label: str, *, after: int, wait: float = 15.0
-    ) -> JsonDict:
+    async def message_with_button(self, label: str, *, after: int, wait: float = 15.0) -> JsonDict:
         """The bot's message, sent or edited since ``after``, with a button labelled ``label``
         (e.g. the last part of a card split over several messages)."""
 

@@ -28,9 +28,7 @@ async def test_replies_and_edits_survive_telegram_5xx_and_are_not_doubled(
     summary = await person.press("Вчера", message=periods, contains="Звонков:", wait=30)
     assert summary["message_id"] == menu["message_id"], "the menu was edited in place"
 
-    greetings = [
-        m for m in fake_telegram.messages(USER) if "Здравствуйте" in (m.get("text") or "")
-    ]
+    greetings = [m for m in fake_telegram.messages(USER) if "Здравствуйте" in (m.get("text") or "")]
     assert len(greetings) == 1, "a retried send is posted once"
     failed = [c for c in fake_telegram.calls if c.status is not None and c.status >= 500]
     assert len(failed) == 4, "every injected fault was met and retried"

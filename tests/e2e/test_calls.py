@@ -239,8 +239,13 @@ class User(Person):
 
 
 async def callback_answer(fake: FakeTelegram, mark: int, wait: float = WAIT) -> str:
+    """The alert a press got: on the press itself or, when the bot answered the press blank
+    because its handler was slow (a loaded machine), as a message in the chat."""
     call = await fake.wait_for(
-        lambda c: c.method == "answerCallbackQuery" and bool(c.params.get("text")),
+        lambda c: (
+            (c.method == "answerCallbackQuery" and bool(c.params.get("text")))
+            or c.method == "sendMessage"
+        ),
         after=mark,
         timeout=wait,
     )

@@ -270,7 +270,6 @@ def test_every_recent_day_has_calls_and_none_is_in_the_future(now: datetime) -> 
     assert min(dates) >= now - timedelta(days=30)
 
 
-
 def _is_bad(raw: dict[str, Any]) -> bool:
     """The default digest rule, written out: rating ≤ 3 or script score below 50 %."""
     analytics = raw.get("analytics") or {}
