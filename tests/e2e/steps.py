@@ -100,14 +100,3 @@ class Person:
         return await self.fake.wait_for_bot_message(
             self.chat_id, contains=contains, after=mark, timeout=wait
         )
-
-    async def press_for_answer(self, message: JsonDict, data: str, wait: float = 10.0) -> str:
-        """Press a button and return the text of the callback answer (a toast or an alert)."""
-        mark = self.fake.mark()
-        self.fake.click(message, data, user_id=self.user_id)
-        call = await self.fake.wait_for(
-            lambda c: c.method == "answerCallbackQuery" and bool(c.params.get("text")),
-            after=mark,
-            timeout=wait,
-        )
-        return str(call.params["text"])
