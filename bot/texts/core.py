@@ -264,6 +264,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "😔 Что-то пошло не так. Попробуйте ещё раз (код ошибки {error_id}).",
         "en": "😔 Something went wrong. Please try again (error id {error_id}).",
     },
+    "prompt.reply": {
+        "ru": "{who}, ответьте на это сообщение.\n\n{question}",
+        "en": "{who}, please reply to this message.\n\n{question}",
+    },
+    "prompt.not_yours": {
+        "ru": "Отвечает тот, кто открыл это меню. Свои фильтры: отправьте /calls.",
+        "en": "Only whoever opened this menu answers here. Your own filters: send /calls.",
+    },
     "error.stale": {
         "ru": "Это меню устарело. Начните заново: /calls или /start",
         "en": "This menu is out of date. Start again: /calls or /start",
