@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,14 +32,12 @@ from bot.keyboards import cancel_connect, confirm_disconnect, main_menu
 from bot.messages import error_sentence, esc, show
 from bot.services.connections import ConnectionService, DemoUnavailable
 from bot.texts import t
+from bot.token_leaks import leaks_token
 from storage import Connection
 
 log = logging.getLogger(__name__)
 
 router = Router(name="connect")
-
-# What a pasted aiokk token looks like: one long word of token characters.
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-.=:|+/]{16,512}$")
 
 
 class ConnectFlow(StatesGroup):
@@ -79,6 +76,18 @@ async def _begin(
         return
     await state.set_state(ConnectFlow.address)
     await show(target, t("connect.ask_address", lang), cancel_connect(lang))
+
+
+@router.message(
+    F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
+    F.func(lambda message: leaks_token(message.text or message.caption or "")),
+)
+async def on_token_in_group(message: Message, lang: str, bot: Bot) -> None:
+    """A token in a group (pasted, or given to ``/connect@bot``) is deleted when the bot may;
+    the chat is told, without repeating it, to revoke it and connect privately."""
+    deleted = await _may_delete(bot, message) and await delete_secret(message)
+    key = "connect.token_deleted_group" if deleted else "connect.token_not_deleted_group"
+    await message.answer(t(key, lang), reply_markup=await _private_link(bot, lang))
 
 
 @router.message(Command("connect"))
@@ -150,7 +159,8 @@ async def on_token(
     message: Message, state: FSMContext, lang: str, connections: ConnectionService
 ) -> None:
     token = (message.text or "").strip()
-    await _delete_quietly(message)
+    if not await delete_secret(message):
+        await message.answer(t("connect.token_not_deleted", lang))
     if not token or any(ch.isspace() for ch in token) or len(token) > 512:
         await message.answer(
             t("connect.token_invalid_format", lang), reply_markup=cancel_connect(lang)
@@ -182,18 +192,31 @@ async def on_token(
 async def _may_delete(bot: Bot, message: Message) -> bool:
     """Whether the bot may delete others' messages in the group (asked first: Telegram
     counts a refused delete as an error)."""
-    me = await bot.get_chat_member(message.chat.id, bot.id)
+    try:
+        me = await bot.get_chat_member(message.chat.id, bot.id)
+    except TelegramAPIError:  # unknown: try the delete, which reports its own failure
+        return True
     return isinstance(me, ChatMemberOwner) or (
         isinstance(me, ChatMemberAdministrator) and me.can_delete_messages
     )
 
 
-async def _delete_quietly(message: Message) -> bool:
+async def delete_secret(message: Message) -> bool:
+    """Delete a message that carries a token; False when it stays on screen.
+
+    Telegram's 5xx and dropped connections were already retried by the session's pacing
+    middleware (deleting twice deletes once); what still fails is reported, never raised,
+    so that the user is told to delete it rather than "something went wrong".
+    """
     try:
         return bool(await message.delete())
     except TelegramBadRequest as error:
+        if "message to delete not found" in error.message:
+            return True
         log.warning("could not delete a token message: %s", error.message)
-        return False
+    except TelegramAPIError as error:  # 5xx, network: retried already
+        log.warning("could not delete a token message: %s", type(error).__name__)
+    return False
 
 
 @router.callback_query(ConnectCb.filter(F.action == ConnectAction.CANCEL))
@@ -206,20 +229,6 @@ async def on_cancel(query: CallbackQuery, state: FSMContext, lang: str) -> None:
 @router.message(StateFilter(ConnectFlow.address, ConnectFlow.token), ~F.text)
 async def on_not_text(message: Message, lang: str) -> None:
     await message.answer(t("connect.token_invalid_format", lang), reply_markup=cancel_connect(lang))
-
-
-@router.message(
-    F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
-    F.text.regexp(TOKEN_SHAPE),
-)
-async def on_token_in_group(message: Message, lang: str, bot: Bot) -> None:
-    """A token pasted in a group is deleted at once; tokens belong in a private chat."""
-    if await _may_delete(bot, message) and await _delete_quietly(message):
-        await message.answer(
-            t("connect.token_deleted_group", lang), reply_markup=await _private_link(bot, lang)
-        )
-    else:
-        await message.answer(t("connect.token_not_deleted_group", lang))
 
 
 @router.message(Command("status"))

@@ -146,22 +146,36 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "connect.token_deleted_group": {
         "ru": (
-            "🔒 Похоже, это был токен aiokk — я удалил сообщение. "
-            "Отправляйте токены только в личный чат с ботом."
+            "🔒 В сообщении был токен aiokk — я удалил его. Его могли увидеть участники чата: "
+            "отзовите этот токен в кабинете aiokk («Экспорт через API») и подключитесь "
+            "в личном чате с ботом."
         ),
         "en": (
-            "🔒 That looked like an aiokk token, so I deleted the message. "
-            "Send tokens only in a private chat with the bot."
+            "🔒 That message held an aiokk token, so I deleted it. Members may have seen it: "
+            'revoke that token in your aiokk cabinet ("Export via API") and connect in a '
+            "private chat with the bot."
         ),
     },
     "connect.token_not_deleted_group": {
         "ru": (
-            "⚠️ Похоже, это токен aiokk. Удалите сообщение и смените токен в кабинете: "
-            "у меня нет права удалять сообщения здесь."
+            "⚠️ В сообщении выше токен aiokk, а удалить его я не смог (нужно право удалять). "
+            "Удалите сообщение, отзовите этот токен в кабинете aiokk («Экспорт через API») "
+            "и подключитесь в личном чате с ботом."
         ),
         "en": (
-            "⚠️ That looks like an aiokk token. Delete the message and rotate the token: "
-            "I have no right to delete messages here."
+            "⚠️ The message above holds an aiokk token and I could not delete it, it takes a right. "
+            'Delete the message, revoke that token in your aiokk cabinet ("Export via API") '
+            "and connect in a private chat with the bot."
+        ),
+    },
+    "connect.token_not_deleted": {
+        "ru": (
+            "⚠️ Не получилось удалить сообщение с токеном: Telegram не ответил. "
+            "Удалите его сами, пожалуйста."
+        ),
+        "en": (
+            "⚠️ I could not delete the message with your token: Telegram did not answer. "
+            "Please delete it yourself."
         ),
     },
     "connect.cancelled": {"ru": "Подключение отменено.", "en": "Connection cancelled."},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.e2e.conftest import Sandbox, StartBot
 from tests.e2e.steps import Person
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram.errors import ApiError
 
 TOKEN = "demo-90817263"
 # The sandbox listens on loopback: typing its address takes the admin's permission.
@@ -135,20 +136,42 @@ async def test_settings_change_language_and_timezone(
     assert "Europe/Moscow" in screen["text"]
 
 
-async def test_token_pasted_in_a_group_is_deleted(
-    fake_telegram: FakeTelegram, bot_process: StartBot
+async def test_tokens_in_groups_are_deleted_and_a_failed_private_delete_is_owned_up(
+    fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    await bot_process()
+    await bot_process(aiokk_base_url=sandbox.base_url)
     fake_telegram.group_chat(-100501, "Продажи", admins={601}, bot_can_delete=True)
+    fake_telegram.group_chat(-100502, "Склад", admins={601})  # the bot may not delete here
     member = Person(fake_telegram, 602, chat_id=-100501)
     pasted = "0123456789abcdefABCDEF0123456789"
-    mark = fake_telegram.mark()
-    fake_telegram.send_text(-100501, 602, pasted)
-    warning = await fake_telegram.wait_for_bot_message(-100501, contains="удалил", after=mark)
-    assert pasted not in warning["text"]
-    assert all(pasted not in (m.get("text") or "") for m in fake_telegram.messages(-100501))
+    for chat_id, text, said in (
+        (-100501, pasted, "удалил"),
+        (-100501, f"/connect@aiokk_test_bot {pasted[:20]}", "удалил"),
+        (-100501, f"вот токен: «{pasted}», проверьте", "удалил"),
+        (-100502, f"/connect {pasted}", "не смог"),
+    ):
+        mark = fake_telegram.mark()
+        fake_telegram.send_text(chat_id, 602, text)
+        warning = await fake_telegram.wait_for_bot_message(chat_id, contains=said, after=mark)
+        assert "отзовите этот токен" in warning["text"] and pasted[:20] not in warning["text"]
+    assert all(pasted[:20] not in (m.get("text") or "") for m in fake_telegram.messages(-100501))
     refused = await member.say("/connect")
     assert "только в личном чате" in refused["text"]
+    calm = await member.say("/help")
+    assert "удалил" not in calm["text"], "a message without a token is left alone"
+
+    # In private, a delete that Telegram keeps failing: the user is told to delete it.
+    person = Person(fake_telegram, 603)
+    await person.say("/connect", contains="токен")
+    fake_telegram.fail_next_with("deleteMessage", ApiError(502, "Bad Gateway"), count=10)
+    mark = fake_telegram.mark()
+    fake_telegram.send_text(603, 603, "demo")
+    await fake_telegram.wait_for_bot_message(
+        603, contains="Удалите его сами", after=mark, timeout=30
+    )
+    await fake_telegram.wait_for_bot_message(603, contains="Подключено", after=mark, timeout=30)
+    texts = [m.get("text") or "" for m in fake_telegram.messages(603)]
+    assert not any("пошло не так" in text for text in texts)
 
 
 async def test_allowlist_refuses_others_politely(
