@@ -50,5 +50,11 @@ async def test_stale_button_gets_a_short_answer(flow: Flow) -> None:
         {"update_id": 2, "callback_query": query}, context={"bot": flow.bot}
     )
     await flow.dispatcher.feed_update(flow.bot, update)
-    answers = [c for c in flow.fake.calls if c.method == "answerCallbackQuery"]
-    assert answers and "устарело" in answers[-1].params["text"]
+    # On the press itself, or as a message when a loaded machine made the press wait past
+    # the moment it is answered blank (see bot.middlewares.Press).
+    said = [
+        str(c.params.get("text", ""))
+        for c in flow.fake.calls
+        if c.method in ("answerCallbackQuery", "sendMessage")
+    ]
+    assert any("устарело" in text for text in said)
