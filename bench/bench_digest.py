@@ -137,6 +137,7 @@ async def run_bot_side(
     from bot.query.cache import ResultCache
     from bot.query.service import CallService
     from bot.services.connections import ConnectionService
+    from handlers.digests.keyboards import TelegramDigestButtons
     from storage import CatalogRepo, ChatRepo, ConnectionRepo, Database
 
     telegram_url, telegram_token, sandbox_url = urls
@@ -162,6 +163,7 @@ async def run_bot_side(
         catalog=catalog,
         clock=clock,
         artifacts=artifacts,
+        buttons=TelegramDigestButtons(),
     )
     service = digests.service
     for index, plan in enumerate(plans):

@@ -41,7 +41,15 @@ from bot.startup import reach_telegram
 from bot.tasks import BackgroundTasks
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from handlers import get_routers
-from storage import CatalogRepo, ChatRepo, Connection, ConnectionRepo, OperatorLookupRepo
+from handlers.digests.keyboards import TelegramDigestButtons
+from storage import (
+    CatalogRepo,
+    ChatRepo,
+    Connection,
+    ConnectionRepo,
+    OperatorLookupRepo,
+    ShownQueryRepo,
+)
 from storage.db import Database
 from storage.exports import ExportRepo
 from storage.fsm import SQLiteStorage
@@ -63,6 +71,7 @@ class Services:
     connections: ConnectionService
     catalog: CatalogRepo
     lookups: OperatorLookupRepo
+    shown_queries: ShownQueryRepo
     calls: CallService
     calls_presenter: CallsPresenter
     exports: ExportService
@@ -87,7 +96,9 @@ def build_dispatcher(services: Services) -> Dispatcher:
         connections=services.connections,
         catalog=services.catalog,
         lookups=services.lookups,
+        shown_queries=services.shown_queries,
         calls=services.calls,
+        clock=services.calls.now,
         calls_presenter=services.calls_presenter,
         exports=services.exports,
     )
@@ -157,6 +168,9 @@ async def open_services(
         client = AiokkClient(addresses=addresses)
         stack.push_async_callback(client.aclose)
         catalog = CatalogRepo(db)
+        # Results messages past their retention are forgotten now, then daily as rows come.
+        shown_queries = ShownQueryRepo(db, clock)
+        await shown_queries.purge()
         calls = CallService(client, ResultCache(), catalog, clock=clock)
         stack.push_async_callback(calls.aclose)
         warmups = BackgroundTasks()
@@ -182,6 +196,7 @@ async def open_services(
             catalog=catalog,
             clock=clock,
             allowed=settings.is_allowed,
+            buttons=TelegramDigestButtons(),
         )
         yield Services(
             settings=settings,
@@ -191,6 +206,7 @@ async def open_services(
             connections=connections,
             catalog=catalog,
             lookups=OperatorLookupRepo(db),
+            shown_queries=shown_queries,
             calls=calls,
             calls_presenter=CallsPresenter(calls, catalog),
             exports=exports,

@@ -91,6 +91,7 @@ class CallsAction(StrEnum):
     CARD = "C"
     EXPORT = "E"
     CANCEL = "Q"
+    REBUILD = "B"  # an out-of-date results message again; ``v`` is its message id
 
 
 class CallsCb(CallbackData, prefix="k"):

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     allowed_user_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     log_level: str = "INFO"
     max_upload_mb: int = Field(default=50, ge=1, le=2000)
+    # Seconds between two polls of aiokk for alerts on critical calls.
+    alerts_poll_seconds: int = Field(default=300, ge=30)
 
     @field_validator("bot_token")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -13,6 +15,7 @@ from bot.callbacks import (
     SettingsAction,
     SettingsCb,
 )
+from bot.input.zones import zone_label
 from bot.texts import LANGUAGES, t
 
 COMMON_TIMEZONES: tuple[str, ...] = (
@@ -102,10 +105,12 @@ def language_choice(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[row, [_back_to_settings(lang)]])
 
 
-def timezone_choice(lang: str) -> InlineKeyboardMarkup:
+def timezone_choice(lang: str, now: datetime) -> InlineKeyboardMarkup:
+    """The common zones as "Алматы (UTC+5)": the offset as it is at ``now``."""
     builder = InlineKeyboardBuilder()
     for name in COMMON_TIMEZONES:
-        builder.add(button(name, SettingsCb(action=SettingsAction.TIMEZONE, value=name)))
+        label = zone_label(name, now, lang)
+        builder.add(button(label, SettingsCb(action=SettingsAction.TIMEZONE, value=name)))
     builder.adjust(2)
     builder.row(
         button(

@@ -102,8 +102,13 @@ def is_repeatable(api_method: str) -> bool:
 
 
 def never_arrived(error: TelegramNetworkError) -> bool:
-    """Whether a network error proves the request never reached Telegram."""
-    return isinstance(error.__cause__, aiohttp.ClientConnectorError)
+    """Whether a network error proves the request never reached Telegram.
+
+    aiogram raises it inside its ``except``: the aiohttp error is the cause in newer
+    releases (``raise … from``) and the context in older ones.
+    """
+    cause = error.__cause__ or error.__context__
+    return isinstance(cause, aiohttp.ClientConnectorError)
 
 
 def chat_key(method: TelegramMethod[Any]) -> ChatKey:

@@ -8,7 +8,8 @@ the wizard's own message keeps its Back and Cancel buttons. In a private chat ev
 reaches the bot and nothing extra is sent.
 
 Only the opener's reply counts: aiogram keeps wizard state per chat *and* user, so someone
-else's reply finds no typing state and gets ``prompt.not_yours``.
+else's reply finds no typing state and gets ``prompt.not_yours``
+(see ``answers_someone_elses_request``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,17 @@ async def ask_for_reply(
     )
 
 
-def is_reply_to_bot(message: Message, bot_id: int) -> bool:
-    """Whether ``message`` answers one of the bot's own messages (a reply request among them)."""
+def answers_someone_elses_request(message: Message, bot_id: int) -> bool:
+    """Whether ``message`` replies to a reply request the bot addressed to another person.
+
+    A reply request names its addressee with a ``text_mention``; other replies to the bot
+    (say, a team discussing a digest) are not answers to anything and are left alone.
+    """
     replied = message.reply_to_message
-    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return False
+    sender = message.from_user.id if message.from_user else None
+    return any(
+        entity.type == "text_mention" and entity.user is not None and entity.user.id != sender
+        for entity in replied.entities or ()
+    )

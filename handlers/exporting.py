@@ -3,21 +3,22 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.aiokk.errors import AiokkError
-from bot.config import Settings
 from bot.exports.callbacks import ExportCb
 from bot.exports.job import ExportFormat
 from bot.exports.service import ExportBusy, ExportRequest, ExportService
 from bot.messages import error_sentence
 from bot.query.model import CallQuery
-from bot.services.calls import CallsPresenter
 from bot.texts import t
-from storage import ChatSettings, Connection
+from storage import Connection
+
+if TYPE_CHECKING:  # handlers.calls imports this module
+    from handlers.calls.context import CallsContext
 
 router = Router(name="exporting")
 
@@ -26,17 +27,11 @@ async def launch_export(
     query: CallbackQuery,
     call_query: CallQuery,
     fmt: ExportFormat,
-    *,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    settings: Settings,
-    chat_settings: ChatSettings,
+    ctx: CallsContext,
     conn: Connection,
-    presenter: CallsPresenter,
-    exports: ExportService,
 ) -> None:
     """Answer the press at once, then hand the job to the background export service."""
+    lang, bot, exports = ctx.lang, ctx.bot, ctx.exports
     message = query.message
     if message is None:
         await query.answer(t("error.stale", lang), show_alert=True)
@@ -47,15 +42,15 @@ async def launch_export(
     await query.answer(t("export.started", lang))
     thread_id = message.message_thread_id if isinstance(message, Message) else None
     try:
-        job, title = await presenter.export_job(
+        job, title = await ctx.presenter.export_job(
             conn,
             call_query,
-            tz,
+            ctx.tz,
             lang,
             fmt,
-            delimiter=chat_settings.csv_delimiter,
-            limit_bytes=settings.max_upload_bytes,
-            now=presenter.service.now(),
+            delimiter=ctx.chat_settings.csv_delimiter,
+            limit_bytes=ctx.settings.max_upload_bytes,
+            now=ctx.now(),
         )
         request = ExportRequest(
             chat_id=message.chat.id,

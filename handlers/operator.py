@@ -1,37 +1,45 @@
-"""/op <name> and the Operator button: find an operator, show the scorecard, open calls, export."""
+"""/op <name> and the Operator button: find an operator, show the scorecard, open calls, export.
+
+One handler per button; each gets the ``CallsContext`` (``ctx``) and the FSM state, where
+the lookup (the person chosen, the period, the options offered) is kept."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    User,
+)
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.aiokk.errors import AiokkError
 from bot.callbacks import MenuAction, MenuCb, OperatorAction, OperatorCb, parse_number
-from bot.config import Settings
 from bot.exports.job import ExportFormat
-from bot.exports.service import ExportService
 from bot.isolation import outside_lock
 from bot.messages import error_sentence, esc, is_not_modified, show
+from bot.prompts import ask_for_reply
 from bot.query.model import CallQuery, OperatorPick, Period, PeriodKind, name_key, pick_labels
 from bot.reports.render import list_row, render_card, render_operator_card
 from bot.reports.stats import compute_stats_async
-from bot.services.calls import CallsPresenter, comparison_label, period_label, progress_notice
+from bot.services.calls import comparison_label, period_label, progress_notice
 from bot.texts import t
-from handlers.calls import clock_time
+from handlers.calls.context import CallsContext, install_context
 from handlers.exporting import launch_export
-from storage import CatalogRepo, ChatSettings, Connection, OperatorLookupRepo
+from storage import Connection
 
 router = Router(name="operator")
+install_context(router)
 
 LAST_CALLS = 10
 SUGGESTIONS = 8
@@ -129,11 +137,9 @@ def same_person(one: OperatorPick, other: OperatorPick) -> bool:
     return name_key(one.name) == name_key(other.name)
 
 
-async def _suggestions(
-    user_id: int, conn: Connection, lookups: OperatorLookupRepo, catalog: CatalogRepo
-) -> list[OperatorPick]:
-    picks = await lookups.recent(user_id)
-    for entry in await catalog.operators(conn.id, limit=SUGGESTIONS * 2):
+async def _suggestions(user_id: int, conn: Connection, ctx: CallsContext) -> list[OperatorPick]:
+    picks = await ctx.lookups.recent(user_id)
+    for entry in await ctx.catalog.operators(conn.id, limit=SUGGESTIONS * 2):
         candidate = entry.pick
         if not any(same_person(candidate, known) for known in picks):
             picks.append(candidate)
@@ -142,100 +148,70 @@ async def _suggestions(
 
 @router.message(Command("op"))
 async def cmd_op(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    connection: Connection | None,
-    calls_presenter: CallsPresenter,
-    lookups: OperatorLookupRepo,
-    catalog: CatalogRepo,
+    message: Message, command: CommandObject, state: FSMContext, ctx: CallsContext
 ) -> None:
-    if connection is None:
-        await message.answer(t("calls.not_connected", lang))
+    conn = await ctx.require_connection(message)
+    if conn is None:
         return
     text = (command.args or "").strip()
     if not text:
-        await _ask(message, state, lang, connection, lookups, catalog)
+        await _ask(message, state, ctx, conn)
         return
-    await _search(message, state, text, lang, tz, bot, connection, calls_presenter, lookups)
+    await _search(message, state, text, ctx, conn)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.OPERATOR))
 @router.callback_query(OperatorCb.filter(F.a == OperatorAction.ASK))
-async def on_operator_menu(
-    query: CallbackQuery,
-    state: FSMContext,
-    lang: str,
-    connection: Connection | None,
-    lookups: OperatorLookupRepo,
-    catalog: CatalogRepo,
-) -> None:
-    if connection is None:
-        await query.answer(t("calls.not_connected", lang), show_alert=True)
+async def on_operator_menu(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
+    conn = await ctx.require_connection(query)
+    if conn is None:
         return
     await query.answer()
-    await _ask(query, state, lang, connection, lookups, catalog)
+    await _ask(query, state, ctx, conn)
 
 
 async def _ask(
-    target: Message | CallbackQuery,
-    state: FSMContext,
-    lang: str,
-    conn: Connection,
-    lookups: OperatorLookupRepo,
-    catalog: CatalogRepo,
+    target: Message | CallbackQuery, state: FSMContext, ctx: CallsContext, conn: Connection
 ) -> None:
-    picks = await _suggestions(
-        target.from_user.id if target.from_user else 0, conn, lookups, catalog
-    )
-    text = t("op.ask", lang)
+    user = target.from_user
+    picks = await _suggestions(user.id if user else 0, conn, ctx)
+    text = t("op.ask", ctx.lang)
     if picks:
-        text += "\n\n" + t("op.recent", lang)
-    sent = await show(target, text, options_keyboard(picks, lang))
+        text += "\n\n" + t("op.recent", ctx.lang)
+    sent = await show(target, text, options_keyboard(picks, ctx.lang))
     await state.set_state(OperatorFlow.name)
     await save(state, Lookup(message_id=sent.message_id if sent else 0, options=picks))
+    if sent is not None and user is not None:
+        await _ask_for_name(sent, user, ctx)
+
+
+async def _ask_for_name(message: Message, user: User, ctx: CallsContext) -> None:
+    """In a group, also ask for the name as a reply (privacy mode lets replies in)."""
+    thread = message.message_thread_id if message.is_topic_message else None
+    await ask_for_reply(
+        ctx.bot, message.chat, user, t("op.ask", ctx.lang), ctx.lang, thread_id=thread
+    )
 
 
 @router.message(OperatorFlow.name, F.text, ~F.text.startswith("/"))
-async def on_name(
-    message: Message,
-    state: FSMContext,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    connection: Connection | None,
-    calls_presenter: CallsPresenter,
-    lookups: OperatorLookupRepo,
-) -> None:
-    if connection is None:
-        await message.answer(t("calls.not_connected", lang))
-        return
-    await _search(
-        message, state, message.text or "", lang, tz, bot, connection, calls_presenter, lookups
-    )
+async def on_name(message: Message, state: FSMContext, ctx: CallsContext) -> None:
+    conn = await ctx.require_connection(message)
+    if conn is not None:
+        await _search(message, state, message.text or "", ctx, conn)
 
 
 async def _search(
-    message: Message,
-    state: FSMContext,
-    text: str,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    conn: Connection,
-    presenter: CallsPresenter,
-    lookups: OperatorLookupRepo,
+    message: Message, state: FSMContext, text: str, ctx: CallsContext, conn: Connection
 ) -> None:
     text = " ".join(text.split())
     if not text or len(text) > NAME_LIMIT:
-        await message.answer(t("calls.invalid.text", lang))
+        await message.answer(t("calls.invalid.text", ctx.lang))
+        if message.from_user is not None and await state.get_state() == OperatorFlow.name.state:
+            await _ask_for_name(message, message.from_user, ctx)
         return
-    progress = await message.answer(t("op.searching", lang))
+    progress = await message.answer(t("op.searching", ctx.lang))
     user_id = message.chat.id if message.from_user is None else message.from_user.id
-    await _find(progress, state, text, user_id, lang, tz, bot, conn, presenter, lookups)
+    await _find(progress, state, text, user_id, ctx, conn)
 
 
 async def _find(
@@ -243,27 +219,24 @@ async def _find(
     state: FSMContext,
     text: str,
     user_id: int,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
+    ctx: CallsContext,
     conn: Connection,
-    presenter: CallsPresenter,
-    lookups: OperatorLookupRepo,
     *,
     again: bool = False,
 ) -> None:
     """Search for ``text`` and show the result in ``progress`` (``again``: from Retry)."""
-    await bot.send_chat_action(progress.chat.id, ChatAction.TYPING)
+    lang = ctx.lang
+    await ctx.bot.send_chat_action(progress.chat.id, ChatAction.TYPING)
     try:
         notice = progress_notice(progress.edit_text, lang)
         async with outside_lock(state) as away:
-            picks = await presenter.find_operators(conn, text, tz, progress=notice)
+            picks = await ctx.presenter.find_operators(conn, text, ctx.tz, progress=notice)
     except AiokkError as error:
         retry = None
         if not away.moved_on:
             await save(state, Lookup(message_id=progress.message_id, search=text))
             retry = retry_keyboard(lang)
-        await _edit(progress, failure_text(error, lang, presenter, tz, again=again), retry)
+        await _edit(progress, failure_text(error, ctx, again=again), retry)
         return
     if not picks:
         await _edit(progress, t("op.not_found", lang, text=esc(text)), None)
@@ -283,8 +256,8 @@ async def _find(
         return
     only = lookup.choose(0)
     await save(state, lookup)
-    await lookups.remember(user_id, only)
-    await _scorecard(progress, state, lookup, lang, tz, conn, presenter)
+    await ctx.lookups.remember(user_id, only)
+    await _scorecard(progress, state, lookup, ctx, conn)
 
 
 def retry_keyboard(lang: str) -> InlineKeyboardMarkup:
@@ -293,14 +266,12 @@ def retry_keyboard(lang: str) -> InlineKeyboardMarkup:
     )
 
 
-def failure_text(
-    error: AiokkError, lang: str, presenter: CallsPresenter, tz: ZoneInfo, *, again: bool
-) -> str:
+def failure_text(error: AiokkError, ctx: CallsContext, *, again: bool) -> str:
     """The error's sentence; after a Retry, first that it failed again and when (so that
     the message visibly changes)."""
-    text = error_sentence(error, lang)
+    text = error_sentence(error, ctx.lang)
     if again:
-        text = t("error.still_failing", lang, time=clock_time(presenter, tz)) + "\n" + text
+        text = t("error.still_failing", ctx.lang, time=ctx.clock_time()) + "\n" + text
     return text
 
 
@@ -316,22 +287,20 @@ async def _scorecard(
     target: Message | CallbackQuery,
     state: FSMContext,
     lookup: Lookup,
-    lang: str,
-    tz: ZoneInfo,
+    ctx: CallsContext,
     conn: Connection,
-    presenter: CallsPresenter,
     *,
     again: bool = False,
 ) -> None:
+    lang, tz = ctx.lang, ctx.tz
     query = lookup.query()
     try:
         waiting = InlineKeyboardMarkup(inline_keyboard=[])
         notice = progress_notice(lambda text: _show(target, text, waiting), lang)
         async with outside_lock(state) as away:
-            result = await presenter.fetch(conn, query, tz, progress=notice)
+            result = await ctx.presenter.fetch(conn, query, tz, progress=notice)
     except AiokkError as error:
-        text = failure_text(error, lang, presenter, tz, again=again)
-        await _show(target, text, retry_keyboard(lang))
+        await _show(target, failure_text(error, ctx, again=again), retry_keyboard(lang))
         return
     stats = await compute_stats_async(result.records)
     previous = None
@@ -373,116 +342,132 @@ async def _show(target: Message | CallbackQuery, text: str, markup: InlineKeyboa
         await show(target, text, markup)
 
 
-@router.callback_query(OperatorCb.filter())
-async def on_operator_button(
-    query: CallbackQuery,
-    callback_data: OperatorCb,
-    state: FSMContext,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    settings: Settings,
-    chat_settings: ChatSettings,
-    connection: Connection | None,
-    calls_presenter: CallsPresenter,
-    lookups: OperatorLookupRepo,
-    exports: ExportService,
-) -> None:
+# ------------------------------------------------------------------ scorecard buttons
+
+
+async def _pressed(
+    query: CallbackQuery, state: FSMContext, ctx: CallsContext
+) -> tuple[Lookup, Connection] | None:
+    """The lookup of this very message and the connection; otherwise the press is answered
+    (out of date, or not connected) and None returned."""
     lookup = Lookup.load(await state.get_data())
     message = query.message
     if lookup is None or message is None or lookup.message_id != message.message_id:
-        await query.answer(t("error.stale", lang), show_alert=True)
-        return
-    if connection is None:
-        await query.answer(t("calls.not_connected", lang), show_alert=True)
-        return
-    value = callback_data.v
-    action = callback_data.a
-    if action is OperatorAction.EXPORT and lookup.pick is not None:
-        await launch_export(
-            query,
-            lookup.query(),
-            ExportFormat.XLSX,
-            lang=lang,
-            tz=tz,
-            bot=bot,
-            settings=settings,
-            chat_settings=chat_settings,
-            conn=connection,
-            presenter=calls_presenter,
-            exports=exports,
-        )
-        return
-    number = parse_number(value)
-    pick = action is OperatorAction.PICK and number is not None and number < len(lookup.options)
-    chosen = lookup.pick is not None
-    period = action is OperatorAction.PERIOD and chosen and value in {k.value for k in PERIODS}
-    card = action is OperatorAction.CARD and chosen and number is not None
-    retry = action is OperatorAction.RETRY and (chosen or bool(lookup.search))
-    if not (pick or period or card or retry):
-        await query.answer(t("error.stale", lang), show_alert=True)
-        return
-    if card:
-        # Answered inside: the answer may be "that call is gone".
-        await _card(query, lookup, int(value), lang, tz, bot, connection, calls_presenter)
-        return
-    # A press is answered exactly once: Telegram refuses a second answer.
-    await query.answer()
-    if retry and not chosen:
-        if isinstance(message, Message):
-            await _find(
-                message,
-                state,
-                lookup.search,
-                query.from_user.id,
-                lang,
-                tz,
-                bot,
-                connection,
-                calls_presenter,
-                lookups,
-                again=True,
-            )
-        return
-    if retry:
-        await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-        await _scorecard(query, state, lookup, lang, tz, connection, calls_presenter, again=True)
-        return
-    if pick:
-        chosen_pick = lookup.choose(int(value))
-        await state.set_state(None)
-        await lookups.remember(query.from_user.id, chosen_pick)
-    else:
-        lookup.period = value
-    await save(state, lookup)
-    await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
-    await _scorecard(query, state, lookup, lang, tz, connection, calls_presenter)
+        await query.answer(t("error.stale", ctx.lang), show_alert=True)
+        return None
+    conn = await ctx.require_connection(query)
+    if conn is None:
+        return None
+    return lookup, conn
 
 
-async def _card(
-    query: CallbackQuery,
-    lookup: Lookup,
-    dialog_id: int,
-    lang: str,
-    tz: ZoneInfo,
-    bot: Bot,
-    conn: Connection,
-    presenter: CallsPresenter,
+async def _stale(query: CallbackQuery, ctx: CallsContext) -> None:
+    await query.answer(t("error.stale", ctx.lang), show_alert=True)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.PICK))
+async def on_pick(
+    query: CallbackQuery, callback_data: OperatorCb, state: FSMContext, ctx: CallsContext
 ) -> None:
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    number = parse_number(callback_data.v)
+    if number is None or number >= len(lookup.options):
+        await _stale(query, ctx)
+        return
+    await query.answer()
+    chosen = lookup.choose(number)
+    await state.set_state(None)
+    await ctx.lookups.remember(query.from_user.id, chosen)
+    await save(state, lookup)
+    await _typing(query, ctx)
+    await _scorecard(query, state, lookup, ctx, conn)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.PERIOD))
+async def on_period(
+    query: CallbackQuery, callback_data: OperatorCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    if lookup.pick is None or callback_data.v not in {kind.value for kind in PERIODS}:
+        await _stale(query, ctx)
+        return
+    await query.answer()
+    lookup.period = callback_data.v
+    await save(state, lookup)
+    await _typing(query, ctx)
+    await _scorecard(query, state, lookup, ctx, conn)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.RETRY))
+async def on_retry(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
+    """Retry what failed on this message: the search, or the scorecard."""
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    if lookup.pick is None and not lookup.search:
+        await _stale(query, ctx)
+        return
+    await query.answer()
+    message = query.message
+    if lookup.pick is None:
+        if isinstance(message, Message):
+            await _find(message, state, lookup.search, query.from_user.id, ctx, conn, again=True)
+        return
+    await _typing(query, ctx)
+    await _scorecard(query, state, lookup, ctx, conn, again=True)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.EXPORT))
+async def on_export(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    if lookup.pick is None:
+        await _stale(query, ctx)
+        return
+    await launch_export(query, lookup.query(), ExportFormat.XLSX, ctx, conn)
+
+
+async def _typing(query: CallbackQuery, ctx: CallsContext) -> None:
+    if query.message is not None:
+        await ctx.bot.send_chat_action(query.message.chat.id, ChatAction.TYPING)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.CARD))
+async def on_card(
+    query: CallbackQuery, callback_data: OperatorCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    dialog_id = parse_number(callback_data.v)
+    if lookup.pick is None or dialog_id is None:
+        await _stale(query, ctx)
+        return
     try:
         async with outside_lock():
-            result = await presenter.fetch(conn, lookup.query(), tz)
+            result = await ctx.presenter.fetch(conn, lookup.query(), ctx.tz)
     except AiokkError as error:
-        await query.answer(error_sentence(error, lang), show_alert=True)
+        await query.answer(error_sentence(error, ctx.lang), show_alert=True)
         return
     record = result.find(dialog_id)
     if record is None or query.message is None:
-        await query.answer(t("calls.call_gone", lang), show_alert=True)
+        # Answered here rather than first: the answer is that the call is gone.
+        await query.answer(t("calls.call_gone", ctx.lang), show_alert=True)
         return
     await query.answer()
     # The card arrives as new messages so that the scorecard and its buttons stay above.
-    for part in render_card(record, tz=tz, lang=lang):
-        await bot.send_message(
+    for part in render_card(record, tz=ctx.tz, lang=ctx.lang):
+        await ctx.bot.send_message(
             query.message.chat.id,
             part,
             message_thread_id=(

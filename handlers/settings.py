@@ -1,17 +1,29 @@
-"""/settings: language, time zone (buttons or a typed IANA name), CSV separator."""
+"""/settings: language, time zone (buttons or a typed IANA name), CSV separator.
+
+In a group the typed time zone is asked for with a reply request to the admin who pressed
+(only replies to the bot reach it there; see ``bot.prompts``), and their reply is the answer.
+"""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessageUnion,
+    Message,
+)
 
 from bot.callbacks import MenuAction, MenuCb, SettingsAction, SettingsCb
+from bot.clock import Clock
 from bot.config import Settings
+from bot.input.zones import resolve_zone, zone_label
 from bot.keyboards import (
     delimiter_choice,
     language_choice,
@@ -20,6 +32,7 @@ from bot.keyboards import (
 )
 from bot.messages import esc, show
 from bot.permissions import is_chat_admin
+from bot.prompts import ask_for_reply
 from bot.texts import LANGUAGES, t
 from storage import ChatRepo, ChatSettings
 
@@ -32,40 +45,56 @@ class SettingsFlow(StatesGroup):
     timezone = State()
 
 
-def settings_text(current: ChatSettings, lang: str, settings: Settings) -> str:
+def settings_text(current: ChatSettings, lang: str, settings: Settings, now: datetime) -> str:
+    zone = current.timezone or settings.default_timezone
     return t(
         "settings.title",
         lang,
         language=t("language.name", lang),
-        timezone=esc(current.timezone or settings.default_timezone),
+        timezone=esc(f"{zone_label(zone, now, lang)} · {zone}"),
         delimiter=esc(current.csv_delimiter),
     )
 
 
 async def _render(
-    target: Message | CallbackQuery, chats: ChatRepo, chat: Chat, lang: str, settings: Settings
+    target: Message | CallbackQuery,
+    chats: ChatRepo,
+    chat: Chat,
+    lang: str,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     current = await chats.get(chat.id)
-    await show(target, settings_text(current, lang, settings), settings_menu(lang))
+    await show(target, settings_text(current, lang, settings, clock()), settings_menu(lang))
 
 
 @router.message(Command("settings"))
 async def cmd_settings(
-    message: Message, state: FSMContext, lang: str, chats: ChatRepo, settings: Settings
+    message: Message,
+    state: FSMContext,
+    lang: str,
+    chats: ChatRepo,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     await state.set_state(None)
-    await _render(message, chats, message.chat, lang, settings)
+    await _render(message, chats, message.chat, lang, settings, clock)
 
 
 @router.callback_query(MenuCb.filter(F.action == MenuAction.SETTINGS))
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.OPEN))
 async def on_settings(
-    query: CallbackQuery, state: FSMContext, lang: str, chats: ChatRepo, settings: Settings
+    query: CallbackQuery,
+    state: FSMContext,
+    lang: str,
+    chats: ChatRepo,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     await query.answer()
     await state.set_state(None)
     if query.message is not None:
-        await _render(query, chats, query.message.chat, lang, settings)
+        await _render(query, chats, query.message.chat, lang, settings, clock)
 
 
 async def _may_change(query: CallbackQuery, bot: Bot, lang: str) -> Chat | None:
@@ -93,6 +122,7 @@ async def on_language(
     chats: ChatRepo,
     settings: Settings,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     if callback_data.value not in LANGUAGES:
         await _choose(query, t("settings.choose_language", lang), language_choice(lang))
@@ -103,7 +133,7 @@ async def on_language(
     await chats.set_language(chat.id, callback_data.value)
     new_lang = callback_data.value
     await query.answer(t("settings.saved", new_lang))
-    await _render(query, chats, chat, new_lang, settings)
+    await _render(query, chats, chat, new_lang, settings, clock)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.TIMEZONE))
@@ -114,29 +144,49 @@ async def on_timezone(
     chats: ChatRepo,
     settings: Settings,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     if not callback_data.value:
-        await _choose(query, t("settings.choose_timezone", lang), timezone_choice(lang))
+        await _choose(query, t("settings.choose_timezone", lang), timezone_choice(lang, clock()))
         return
-    zone = valid_timezone(callback_data.value)
+    zone = resolve_zone(callback_data.value, lang)
     chat = await _may_change(query, bot, lang)
     if chat is None:
         return
     if zone is None:
-        await query.answer(t("settings.timezone_invalid", lang), show_alert=True)
+        await query.answer(t("input.zone.unknown", lang), show_alert=True)
         return
     await chats.set_timezone(chat.id, zone)
     await query.answer(t("settings.saved", lang))
-    await _render(query, chats, chat, lang, settings)
+    await _render(query, chats, chat, lang, settings, clock)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.TYPE_TIMEZONE))
-async def on_type_timezone(query: CallbackQuery, state: FSMContext, lang: str, bot: Bot) -> None:
-    if await _may_change(query, bot, lang) is None:
+async def on_type_timezone(
+    query: CallbackQuery, state: FSMContext, lang: str, bot: Bot, clock: Clock
+) -> None:
+    chat = await _may_change(query, bot, lang)
+    if chat is None:
         return
     await query.answer()
     await state.set_state(SettingsFlow.timezone)
-    await show(query, t("settings.type_timezone", lang), timezone_choice(lang))
+    question = t("settings.type_timezone", lang)
+    await show(query, question, timezone_choice(lang, clock()))
+    await ask_for_reply(
+        bot,
+        chat,
+        query.from_user,
+        question,
+        lang,
+        placeholder=t("prompt.placeholder.timezone", lang),
+        thread_id=_thread_of(query.message),
+    )
+
+
+def _thread_of(message: MaybeInaccessibleMessageUnion | None) -> int | None:
+    if not isinstance(message, Message) or not message.is_topic_message:
+        return None
+    return message.message_thread_id
 
 
 @router.message(SettingsFlow.timezone, F.text, ~F.text.startswith("/"))
@@ -147,22 +197,33 @@ async def on_timezone_text(
     chats: ChatRepo,
     settings: Settings,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     if message.from_user is None or not await is_chat_admin(
         bot, message.chat, message.from_user.id
     ):
         await message.answer(t("settings.admin_only", lang))
         return
-    zone = valid_timezone(message.text or "")
+    zone = resolve_zone(message.text or "", lang)
     if zone is None:
-        await message.answer(
-            t("settings.timezone_invalid", lang), reply_markup=timezone_choice(lang)
+        invalid = t("input.zone.unknown", lang)
+        placeholder = t("prompt.placeholder.timezone", lang)
+        asked = await ask_for_reply(
+            bot,
+            message.chat,
+            message.from_user,
+            invalid,
+            lang,
+            placeholder=placeholder,
+            thread_id=_thread_of(message),
         )
+        if asked is None:
+            await message.answer(invalid, reply_markup=timezone_choice(lang, clock()))
         return
     await state.set_state(None)
     await chats.set_timezone(message.chat.id, zone)
     await message.answer(t("settings.saved", lang))
-    await _render(message, chats, message.chat, lang, settings)
+    await _render(message, chats, message.chat, lang, settings, clock)
 
 
 @router.callback_query(SettingsCb.filter(F.action == SettingsAction.DELIMITER))
@@ -173,6 +234,7 @@ async def on_delimiter(
     chats: ChatRepo,
     settings: Settings,
     bot: Bot,
+    clock: Clock,
 ) -> None:
     delimiter = DELIMITERS.get(callback_data.value)
     if delimiter is None:
@@ -183,21 +245,4 @@ async def on_delimiter(
         return
     await chats.set_csv_delimiter(chat.id, delimiter)
     await query.answer(t("settings.saved", lang))
-    await _render(query, chats, chat, lang, settings)
-
-
-def valid_timezone(text: str) -> str | None:
-    """A canonical IANA name for what the user typed (case-insensitive), or None."""
-    name = text.strip()
-    if not name or len(name) > 64 or ".." in name or name.startswith("/"):
-        return None
-    candidates = [name, "/".join(part[:1].upper() + part[1:] for part in name.split("/"))]
-    if name.upper() == "UTC":
-        candidates.insert(0, "UTC")
-    for candidate in candidates:
-        try:
-            ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
-        return candidate
-    return None
+    await _render(query, chats, chat, lang, settings, clock)

@@ -1,5 +1,6 @@
 """SQLite storage: the connection, migrations, repositories and FSM storage."""
 
+from storage.alerts import AlertRepo
 from storage.catalog import (
     CatalogObservation,
     CatalogRepo,
@@ -15,9 +16,11 @@ from storage.digests import DigestRepo
 from storage.fsm import SQLiteStorage
 from storage.migrations import MIGRATIONS, SchemaTooNew
 from storage.operator_lookups import OperatorLookupRepo
+from storage.shown_queries import ShownQuery, ShownQueryRepo
 
 __all__ = [
     "MIGRATIONS",
+    "AlertRepo",
     "CatalogObservation",
     "CatalogRepo",
     "ChatRepo",
@@ -32,5 +35,7 @@ __all__ = [
     "QuestionPackEntry",
     "SQLiteStorage",
     "SchemaTooNew",
+    "ShownQuery",
+    "ShownQueryRepo",
     "SignalEntry",
 ]

@@ -240,11 +240,84 @@ CREATE TABLE exports (
 CREATE INDEX exports_state ON exports (state);
 """
 
+# The query a results message (a /calls summary, list page or call card) shows is kept with
+# the message, so that its buttons keep working after the user opens another /calls. Rows
+# older than the retention are purged (see storage.shown_queries).
+_MIGRATION_5 = """
+CREATE TABLE shown_queries (
+    chat_id    INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,          -- who opened it; in a group only they may press
+    query      TEXT NOT NULL,             -- JSON: CallQuery.to_dict()
+    created_at TEXT NOT NULL,             -- UTC, by the bot's clock (see storage.timestamps)
+    PRIMARY KEY (chat_id, message_id)
+);
+CREATE INDEX shown_queries_created ON shown_queries (created_at);
+"""
+
+# Alerts on critical calls. A rule's calls are remembered in ``alert_seen``: inserting a row
+# is the claim on that call's alert (whoever inserts a pending row delivers it), so two
+# processes on one database never both send it; ``alert_polls`` lets one process poll a
+# connection per interval, and times the full reads of all call types.
+_MIGRATION_6 = """
+CREATE TABLE alert_rules (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id       INTEGER NOT NULL,
+    thread_id     INTEGER,                   -- forum topic, NULL elsewhere
+    owner_user_id INTEGER NOT NULL,          -- whose connection (connections.user_id) feeds it
+    owner_name    TEXT NOT NULL DEFAULT '',
+    created_by    INTEGER NOT NULL,
+    language      TEXT NOT NULL DEFAULT 'ru',
+    timezone      TEXT NOT NULL,
+    scope         TEXT NOT NULL,             -- JSON: AlertScope.dump()
+    max_rating    INTEGER,                   -- alert on a client rating <= this; NULL: off
+    signals       TEXT NOT NULL DEFAULT '[]',
+    min_score     REAL,                      -- alert on a script score below this %; NULL: off
+    quiet_start   TEXT,                      -- 'HH:MM' local; NULL: no quiet hours
+    quiet_end     TEXT,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    pause_reason  TEXT,
+    baselined_at  TEXT,                      -- the first poll, which only remembered calls
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX alert_rules_active ON alert_rules (paused, owner_user_id);
+CREATE INDEX alert_rules_chat ON alert_rules (chat_id);
+
+CREATE TABLE alert_seen (
+    rule_id    INTEGER NOT NULL REFERENCES alert_rules(id) ON DELETE CASCADE,
+    dialog_id  INTEGER NOT NULL,
+    state      TEXT NOT NULL,                -- baseline | held | pending | sent | skipped | failed
+    call_at    TEXT NOT NULL,                -- the call's date (UTC)
+    card       TEXT,                         -- JSON: what the alert shows (NULL for baseline)
+    release_at TEXT,                         -- held: the end of the quiet hours
+    claimed_by TEXT,                         -- host:pid:nonce delivering a pending row
+    claimed_at TEXT,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    message_id INTEGER,
+    seen_at    TEXT NOT NULL,
+    sent_at    TEXT,
+    error      TEXT,
+    PRIMARY KEY (rule_id, dialog_id)
+);
+CREATE INDEX alert_seen_open ON alert_seen (state, release_at);
+CREATE INDEX alert_seen_call ON alert_seen (call_at);
+
+CREATE TABLE alert_polls (
+    connection_id INTEGER PRIMARY KEY,
+    polled_at     TEXT NOT NULL,
+    polled_by     TEXT NOT NULL,
+    full_at       TEXT                       -- the last read of all four call types
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _MIGRATION_1),
     (2, _MIGRATION_2),
     (3, _MIGRATION_3),
     (4, _MIGRATION_4),
+    (5, _MIGRATION_5),
+    (6, _MIGRATION_6),
 ]
 
 _VERSION_TABLE = """

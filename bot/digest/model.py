@@ -40,6 +40,15 @@ class Attachment(StrEnum):
     CSV = "csv"
 
 
+class ScopeKind(StrEnum):
+    """Which calls a digest takes: all of them, or one department, operator or question pack."""
+
+    ALL = "all"
+    DEPARTMENT = "dep"
+    OPERATOR = "op"
+    PACK = "qp"
+
+
 class PauseReason(StrEnum):
     USER = "user"  # paused by a person
     BLOCKED = "blocked"  # Telegram answered 403: blocked, kicked, chat gone

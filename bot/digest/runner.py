@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramNetworkError
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.aiokk import raw
 from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ChartInput, FileInput
+from bot.digest.buttons import DigestButtons
 from bot.digest.content import DigestFigures, compute_figures
-from bot.digest.describe import ScopeNames, attachment_ext, scope_label
-from bot.digest.keyboards import digest_message_keyboard
 from bot.digest.model import Attachment, Subscription, scope_dict
+from bot.digest.naming import ScopeNames, attachment_ext, scope_label
 from bot.digest.render import (
     RenderContext,
     RenderedDigest,
@@ -123,9 +123,11 @@ class DigestRunner:
         names: ScopeNames | None,
         artifacts: Artifacts,
         clock: Clock,
+        buttons: DigestButtons,
         allowed: Callable[[int], bool] = lambda _user_id: True,
     ) -> None:
         self._allowed = allowed
+        self._buttons = buttons
         self._repo = repo
         self._calls = calls
         self._connections = connections
@@ -137,6 +139,11 @@ class DigestRunner:
     @property
     def artifacts(self) -> Artifacts:
         return self._artifacts
+
+    @property
+    def buttons(self) -> DigestButtons:
+        """The buttons digest messages carry (supplied by the Telegram side)."""
+        return self._buttons
 
     def allows(self, user_id: int) -> bool:
         """Whether the user may still use the bot (``ALLOWED_USER_IDS``), and so feed digests."""
@@ -259,7 +266,7 @@ class DigestRunner:
             row_id = await self._repo.add_message(
                 sub.id, chat_id, "text", built.message_body(), self._clock()
             )
-            markup = digest_message_keyboard(row_id, built.rendered.items, set(), built.lang)
+            markup = self._buttons.under_digest(row_id, built.rendered.items, set(), built.lang)
             text = built.rendered.text()
             if built.chart is not None and built.rendered.fits_caption():
                 await journal.send(
@@ -282,7 +289,7 @@ class DigestRunner:
                 await journal.send(
                     Part.MESSAGE,
                     bot.send_message(
-                        chat_id, text, reply_markup=_or_none(markup), message_thread_id=thread_id
+                        chat_id, text, reply_markup=markup, message_thread_id=thread_id
                     ),
                     message_row=(row_id, "text"),
                 )
@@ -366,10 +373,6 @@ def _photo(built: BuiltDigest) -> BufferedInputFile:
     assert built.chart is not None
     start, end = built.period
     return BufferedInputFile(built.chart, filename=f"digest_{start}_{end}.png")
-
-
-def _or_none(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup | None:
-    return markup if markup.inline_keyboard else None
 
 
 def _scope_slug(sub: Subscription) -> str:

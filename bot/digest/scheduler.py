@@ -51,9 +51,8 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.aiokk.errors import AiokkError
 from bot.clock import Clock
 from bot.digest.claims import MAX_ATTEMPTS, STOPPED, Claim, Claimer
-from bot.digest.describe import schedule_text, scope_label
-from bot.digest.keyboards import send_now_keyboard
 from bot.digest.model import PauseReason
+from bot.digest.naming import schedule_text, scope_label
 from bot.digest.render import RenderContext, period_label, render_failure
 from bot.digest.runner import BuiltDigest, DigestRunner, NoConnection, PartlyDelivered
 from bot.digest.schedule import zone
@@ -416,7 +415,7 @@ class DigestScheduler:
                 note = await bot.send_message(
                     sub.chat_id,
                     text,
-                    reply_markup=send_now_keyboard(sub.id, built.lang),
+                    reply_markup=self._runner.buttons.send_now(sub.id, built.lang),
                     message_thread_id=sub.thread_id,
                 )
             except TelegramAPIError:

@@ -7,20 +7,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup
 
 from bot.aiokk.models import CallRecord
 from bot.clock import Clock
-from bot.digest.callbacks import ScopeKind
-from bot.digest.describe import ScopeNames, disconnect_line, scope_label
-from bot.digest.keyboards import digest_message_keyboard
-from bot.digest.model import PauseReason, Subscription, scope_query
+from bot.digest.model import PauseReason, ScopeKind, Subscription, scope_query
+from bot.digest.naming import ScopeNames, disconnect_line, scope_label
 from bot.digest.render import RenderedDigest, mark_text
 from bot.digest.runner import BuiltDigest, CallFetcher, ConnectionSource, DigestRunner
 from bot.digest.schedule import covered_days, next_run_at_or_after, zone
@@ -82,6 +79,10 @@ class DigestService:
         self._calls = calls
         self._names = names
         self._clock = clock
+
+    def now(self) -> datetime:
+        """The bot's clock (what the schedule and the screens go by)."""
+        return self._clock()
 
     @property
     def repo(self) -> DigestRepo:
@@ -283,8 +284,7 @@ class DigestService:
             message.chat_id, [item.dialog_id for item in rendered.items]
         )
         texts = {key: mark_text(mark.user_name, mark.handled_at, tz) for key, mark in marks.items()}
-        markup = digest_message_keyboard(message.id, rendered.items, marks.keys(), lang)
-        keyboard: InlineKeyboardMarkup | None = markup if markup.inline_keyboard else None
+        keyboard = self._runner.buttons.under_digest(message.id, rendered.items, marks.keys(), lang)
         try:
             if message.kind == "caption":
                 await bot.edit_message_caption(

@@ -14,6 +14,7 @@ from aiogram import Bot, Dispatcher
 
 from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ProcessArtifacts
+from bot.digest.buttons import DigestButtons
 from bot.digest.claims import Claimer
 from bot.digest.runner import CallFetcher, ChatSource, ConnectionSource, DigestRunner
 from bot.digest.scheduler import DigestScheduler
@@ -47,12 +48,14 @@ def build_digests(
     chats: ChatSource,
     catalog: CatalogRepo,
     clock: Clock,
+    buttons: DigestButtons,
     allowed: Callable[[int], bool] = lambda _user_id: True,
     artifacts: Artifacts | None = None,
     max_building: int = 8,
 ) -> Digests:
     """Everything digests need, on the bot's ``clock``; ``allowed`` tells whether a user may
-    still use the bot (and so feed digests)."""
+    still use the bot (and so feed digests). ``buttons`` builds the buttons under digest
+    messages: the Telegram side supplies them."""
     repo = DigestRepo(db)
     catalog_source: CatalogSource = catalog
     runner = DigestRunner(
@@ -64,6 +67,7 @@ def build_digests(
         artifacts=artifacts or ProcessArtifacts(),
         clock=clock,
         allowed=allowed,
+        buttons=buttons,
     )
     scheduler = DigestScheduler(
         repo=repo,

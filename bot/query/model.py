@@ -10,7 +10,6 @@ import base64
 import dataclasses
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from bot.aiokk.models import CALL_TYPES
+from bot.input.dates import DateTextError, read_dates
 
 LOYALTY_RANGE = range(1, 11)
 MAX_CUSTOM_DAYS = 366
@@ -191,73 +191,33 @@ class PeriodError(ValueError):
         self.reason = reason
 
 
-_DATE = r"(\d{1,2})[./](\d{1,2})(?:[./](\d{4}|\d{2}))?"
-_RANGE = re.compile(rf"^\s*{_DATE}\s*(?:[-–—]\s*{_DATE}\s*)?$")
+@dataclass(frozen=True, slots=True)
+class CustomPeriod:
+    """A custom period read from text; ``end_clipped`` when the typed end was after today."""
+
+    period: Period
+    end_clipped: bool = False
 
 
-def _make_date(year: int, month: int, day: int) -> date:
+def read_custom_period(text: str, today: date) -> CustomPeriod:
+    """Read a date or a range as people type it (see ``bot.input.dates``).
+
+    ``21.04``, ``21.04–28.04``, ``21.04.2025-28.04.2025``, ``2025-04-21..2025-04-28``,
+    ``с 21 по 28 апреля``, ``21-28 апреля``, ``вчера``, ``прошлая неделя``, ``last week``,
+    ``April 21 - 28``. An end after ``today`` is cut to ``today``; raises ``PeriodError``.
+    """
     try:
-        return date(year, month, day)
-    except ValueError:
-        raise PeriodError(PeriodError.INVALID_DATE) from None
-
-
-def _year(text: str | None) -> int | None:
-    if text is None:
-        return None
-    value = int(text)
-    return 2000 + value if len(text) == 2 else value
-
-
-def _implicit_year(month: int, day: int, today: date) -> int:
-    """This year, or the previous one when the date has not come yet this year."""
-    # Looking back a few years also places 29.02 in the latest leap year.
-    for year in range(today.year, today.year - 8, -1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue
-        if candidate <= today:
-            return year
-    raise PeriodError(PeriodError.INVALID_DATE)
+        span = read_dates(text, today)
+    except DateTextError as error:
+        raise PeriodError(error.reason) from None
+    if (span.end - span.start).days + 1 > MAX_CUSTOM_DAYS:
+        raise PeriodError(PeriodError.TOO_LONG)
+    return CustomPeriod(Period.custom(span.start, span.end), span.end_clipped)
 
 
 def parse_custom_period(text: str, today: date) -> Period:
-    """Parse ``21.04``, ``21.04.2025``, ``21.04.25`` or a range of them (``-``, ``–``, ``—``)."""
-    match = _RANGE.match(text)
-    if match is None:
-        raise PeriodError(PeriodError.FORMAT)
-    d1, m1, y1, d2, m2, y2 = match.groups()
-    day1, month1, year1 = int(d1), int(m1), _year(y1)
-    if d2 is None:
-        year = year1 if year1 is not None else _implicit_year(month1, day1, today)
-        start = end = _make_date(year, month1, day1)
-    else:
-        day2, month2, year2 = int(d2), int(m2), _year(y2)
-        if year1 is not None and year2 is not None:
-            start = _make_date(year1, month1, day1)
-            end = _make_date(year2, month2, day2)
-        elif year2 is not None:
-            # "21.12-05.01.2025": the start belongs to the end's year, or the one before.
-            end = _make_date(year2, month2, day2)
-            start = _make_date(year2, month1, day1)
-            if start > end:
-                start = _make_date(year2 - 1, month1, day1)
-        else:
-            if year1 is None:
-                year1 = _implicit_year(month1, day1, today)
-            start = _make_date(year1, month1, day1)
-            end = _make_date(year1, month2, day2)
-            if end < start:
-                # "28.12-03.01" runs into the next year.
-                end = _make_date(year1 + 1, month2, day2)
-    if end < start:
-        raise PeriodError(PeriodError.ORDER)
-    if start > today:
-        raise PeriodError(PeriodError.FUTURE)
-    if (end - start).days + 1 > MAX_CUSTOM_DAYS:
-        raise PeriodError(PeriodError.TOO_LONG)
-    return Period.custom(start, end)
+    """The period of :func:`read_custom_period`, for callers that need no more."""
+    return read_custom_period(text, today).period
 
 
 # --- the query -------------------------------------------------------------

@@ -32,6 +32,7 @@ from bot.aiokk.endpoints import Endpoint
 from bot.aiokk.errors import AiokkError
 from bot.aiokk.models import CALL_TYPES, CallRecord
 from bot.aiokk.raw import RawRecord
+from bot.input.names import rank_names
 from bot.query.cache import (
     CachedResult,
     CacheKey,
@@ -622,38 +623,39 @@ class CallService:
         policy: FetchPolicy = BACKGROUND,
         progress: ProgressHook | None = None,
     ) -> list[OperatorPick]:
-        """People whose name contains ``text`` (case- and ё-insensitive), one per person.
+        """People whose name is like ``text``, one per person, best match first.
 
-        The catalog answers first; when it knows nobody matching, the operator
-        endpoint is asked (which also teaches the catalog; ``policy`` and ``progress``
-        as for ``fetch``). A name equal to ``text`` comes first, then the most frequent.
+        Names are compared as ``rank_names`` does: in any script and case, ё as е,
+        with a typo forgiven, a surname alone finding every person who has it. The
+        catalog answers first; when it knows nobody matching, the operator endpoint
+        is asked (which also teaches the catalog; ``policy`` and ``progress`` as for
+        ``fetch``), and when the server finds nobody either (its search is literal:
+        "алена" misses "Алёна", "aigerim" misses "Айгерим"), every call's operator is
+        matched here. A name equal to ``text`` comes first.
         """
-        needle = normalize_text(" ".join(text.split()))
-        if not needle:
+        if not normalize_text(" ".join(text.split())):
             return []
         try:
             known = await self._catalog.operators(conn.id) if self._catalog else []
         except Exception:
             logger.exception("reading the operator catalog failed")
             known = []
-        picks = [entry.pick for entry in known if needle in normalize_text(entry.name)]
+        # Every plausible person: the caller decides how many to offer.
+        order = rank_names(text, [entry.name for entry in known], limit=len(known))
+        picks = [known[index].pick for index in order]
         if not picks:
             everything = Period(PeriodKind.ALL)
             query = CallQuery(period=everything).with_operator_text(text)
             found = await self.fetch(conn, query, tz, policy=policy, progress=progress)
-            records = found.records
-            if not records and "е" in needle:
-                # The server's search tells ё from е: "алена" misses "Алёна". Match locally.
+            picks = operators_in(found.records)
+            if not picks:
                 every = CallQuery(period=everything)
                 all_calls = (
                     await self.fetch(conn, every, tz, policy=policy, progress=progress)
                 ).records
-                records = [
-                    raw
-                    for raw in all_calls
-                    if needle in normalize_text(rawacc.operator_name(raw) or "")
-                ]
-            picks = operators_in(records)
+                people = operators_in(all_calls)
+                order = rank_names(text, [pick.name for pick in people], limit=len(people))
+                picks = [people[index] for index in order]
         wanted = name_key(text)
         # Stable: the order within each group is kept.
         return sorted(picks, key=lambda pick: name_key(pick.name) != wanted)

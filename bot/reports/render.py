@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from bot.aiokk.models import CallRecord
+from bot.aiokk.models import CallRecord, Evaluation
 from bot.reports import fmt
-from bot.reports.markup import Block, Line, Span, fit, pack_blocks
+from bot.reports.markup import Block, Line, Span, fit, pack_blocks, text_length
 from bot.reports.stats import LOW_RATING, CallStats, CriterionStats, OperatorStats, WorstCall
 from bot.texts import plural, t
 
@@ -244,17 +244,22 @@ def render_summary(
     lang: str,
     previous: CallStats | None = None,
     previous_label: str | None = None,
+    updated: str | None = None,
 ) -> str:
     """The summary screen. ``title`` must already be HTML-escaped by the caller;
     ``previous_label`` is plain text that reads after "к"/"vs" (see
-    ``previous_period_label``)."""
+    ``previous_period_label``); ``updated`` (HTML) goes before the caption of the worst
+    calls, which stays the last line, right above their buttons."""
     header = f"📊 <b>{_safe_title(title)}</b>"
     total_line = t("report.summary.total", lang, n=fmt.integer(stats.total, lang))
     if previous is not None:
         label = previous_label or t("report.prev.period", lang)
         total_line += " · " + compare_counts(stats.total, _previous_total(previous), label, lang)
     if stats.total == 0:
-        return fit("\n".join([header, total_line, "", t("report.summary.empty", lang)]))
+        empty = [header, total_line, "", t("report.summary.empty", lang)]
+        if updated:
+            empty.extend(["", updated])
+        return fit("\n".join(empty))
 
     blocks: list[list[str]] = [[header, total_line]]
     type_lines = [
@@ -268,9 +273,14 @@ def render_summary(
     blocks.append(_signal_lines(stats, lang))
     blocks.append(_operator_lines("report.summary.best", stats.best_operators, stats, lang))
     blocks.append(_operator_lines("report.summary.worst", stats.worst_operators, stats, lang))
-    if stats.worst_calls:
-        blocks.append([t("report.summary.worst_calls", lang)])
-    return fit("\n\n".join("\n".join(block) for block in blocks if block))
+    if updated:
+        blocks.append([updated])
+    text = fit("\n\n".join("\n".join(block) for block in blocks if block))
+    if not stats.worst_calls:
+        return text
+    caption = t("report.summary.worst_calls", lang)
+    # The caption belongs right above the buttons: a long summary is cut before it.
+    return fit(text, limit=4096 - text_length(caption) - 2) + "\n\n" + caption
 
 
 # ---------------------------------------------------------------------------- list
@@ -304,13 +314,28 @@ def worst_call_label(call: WorstCall, tz: ZoneInfo, lang: str) -> str:
 
 
 def render_list_page(
-    records: Sequence[CallRecord], *, page: int, pages: int, tz: ZoneInfo, lang: str
+    records: Sequence[CallRecord],
+    *,
+    page: int,
+    pages: int,
+    tz: ZoneInfo,
+    lang: str,
+    first: int = 1,
 ) -> str:
-    """One page of the call list; ``page`` is 1-based."""
+    """One page of the call list; ``page`` is 1-based, ``first`` the number of its first call.
+
+    Each call is one numbered line; the buttons under the page carry the same numbers only,
+    so a call is never printed twice.
+    """
     lines = [t("report.list.title", lang, page=page, pages=max(pages, 1))]
     if not records:
         lines.append(t("report.list.empty", lang))
-    lines.extend(_escape(list_row(record, tz, lang), quote=False) for record in records)
+    lines.extend(
+        f"<b>{number}.</b> {_escape(list_row(record, tz, lang), quote=False)}"
+        for number, record in enumerate(records, start=first)
+    )
+    if records:
+        lines.append(t("report.list.hint", lang))
     return fit("\n".join(lines))
 
 
@@ -400,11 +425,14 @@ def render_card(record: CallRecord, *, tz: ZoneInfo, lang: str) -> list[str]:
                 )
             )
         script: Block = [tuple(script_head)]
+        most = criterion_maximum(evaluation)
         for criterion in evaluation.criteria:
             line: list[Span] = [
-                Span(f"{criterion.number}. "),
+                Span(t("report.card.criterion", lang, n=criterion.number)),
                 Span(fmt.mark_text(criterion.mark, lang), "b"),
             ]
+            if most is not None:
+                line.append(Span(f"/{fmt.mark_text(most, lang)}"))
             if criterion.description:
                 line.append(Span(" — " + " ".join(criterion.description.split())))
             script.append(tuple(line))
@@ -432,13 +460,35 @@ def render_card(record: CallRecord, *, tz: ZoneInfo, lang: str) -> list[str]:
     footer: list[str] = []
     if analytics.languages:
         footer.append(f"🌐 {t('report.card.languages', lang)}: {', '.join(analytics.languages)}")
-    if analytics.status is not None:
-        footer.append(f"{t('report.card.status', lang)}: {analytics.status}")
-    if analytics.price is not None:
-        footer.append(f"{t('report.card.price', lang)}: {fmt.decimal(analytics.price, lang, 2)}")
+    # ``status`` and ``price`` are left out: the Export API does not say what they mean.
     if footer:
         blocks.append([(Span(" · ".join(footer), "i"),)])
     return pack_blocks(blocks, continued=_continued(title, lang))
+
+
+def criterion_maximum(evaluation: Evaluation) -> float | None:
+    """The most a criterion of this call could score, when the call's own figures say so.
+
+    aiokk does not state a criterion's maximum. A call's ``eCurrentGrade`` is the sum of its
+    marks and ``maxGrade`` the sum of the criteria's maxima (10 criteria, 100 points in the
+    spec's example): when the marks do add up to the grade and ``maxGrade`` splits evenly over
+    equal criteria that every mark fits in, that share is the maximum; otherwise None.
+    """
+    criteria = evaluation.criteria
+    marks = [criterion.mark for criterion in criteria]
+    if not criteria or evaluation.max_grade is None or evaluation.current_grade is None:
+        return None
+    if any(mark is None for mark in marks):
+        return None
+    total = sum(mark for mark in marks if mark is not None)
+    if abs(total - evaluation.current_grade) > 1e-6:
+        return None
+    share = evaluation.max_grade / len(criteria)
+    if share <= 0 or share != int(share):
+        return None
+    if any(mark is not None and mark > share for mark in marks):
+        return None
+    return share
 
 
 def _continued(title: str, lang: str) -> str:

@@ -10,7 +10,8 @@ faults and read request counts. Tokens:
 
 A live sandbox (``--demo``, ``python -m bot sandbox --live``) reveals each call once its
 analysis has finished and plans a new day of calls at every local midnight, so a bot left
-running for days keeps seeing today's and yesterday's calls.
+running for days keeps seeing today's and yesterday's calls; during the working day a
+critical call arrives every few minutes, for alerts to fire on.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aiohttp import web
 
 from bot.aiokk.endpoints import Endpoint
 from bot.clock import Clock, system_clock
+from bot.sandbox.critical import critical_calls
 from bot.sandbox.data import LOCAL_TZ, generate_records, next_local_midnight
 from bot.sandbox.faults import FaultError, FaultQueue, parse_fault
 from bot.sandbox.index import RecordIndex
@@ -200,8 +202,8 @@ class RunningSandbox:
 
 def _daily(
     renew: Callable[[], RecordIndex], clock: Clock
-) -> Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]:
-    @contextlib.asynccontextmanager
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    # An async generator, the cleanup context form every supported aiohttp accepts.
     async def renewing(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(_renew_every_day(app, renew, clock=clock))
         yield
@@ -239,9 +241,11 @@ async def _renew_every_day(
 
 
 def live_index(calls: int, seed: int, clock: Clock = system_clock) -> RecordIndex:
-    """Today's data for a live sandbox: the 30 days through the end of today, revealed
-    call by call as time passes."""
-    records = generate_records(calls, seed, clock(), whole_day=True)
+    """Today's data for a live sandbox: the 30 days through the end of today, plus today's
+    stream of critical calls (see ``critical``), revealed call by call as time passes."""
+    now = clock()
+    records = generate_records(calls, seed, now, whole_day=True)
+    records += critical_calls(seed, now.astimezone(LOCAL_TZ).date())
     return RecordIndex(records, clock=clock)
 
 

@@ -23,9 +23,7 @@ from bot.query.model import CallQuery, OperatorPick, PeriodKind, Window, resolve
 from bot.query.queue import Progress, ProgressHook, Stage
 from bot.query.service import INTERACTIVE, CallService, ConnectionInfo, QueryResult
 from bot.reports.export import export_filename
-from bot.reports.markup import fit
 from bot.reports.render import (
-    list_row,
     previous_period_label,
     render_card,
     render_list_page,
@@ -205,12 +203,16 @@ class CallsPresenter:
         stats, previous = await result.derived("stats", lambda: _stats(result))
         previous_text = comparison_label(result, lang) if previous is not None else None
         title = esc(await self.title(conn, query, lang, operators=len(stats.operators)))
-        text = render_summary(
-            stats, title=title, lang=lang, previous=previous, previous_label=previous_text
-        )
         # The time of the data also makes Refresh visibly do something.
         updated = result.fetched_at.astimezone(tz).strftime("%H:%M:%S")
-        text = fit(text + "\n\n" + t("calls.updated", lang, time=updated))
+        text = render_summary(
+            stats,
+            title=title,
+            lang=lang,
+            previous=previous,
+            previous_label=previous_text,
+            updated=t("calls.updated", lang, time=updated),
+        )
         worst = [
             CallButton(call.dialog_id, _label(worst_call_label(call, tz, lang)))
             for call in stats.worst_calls
@@ -230,9 +232,14 @@ class CallsPresenter:
         result = await self.fetch(conn, query, tz, progress=progress)
         pages = max(1, math.ceil(len(result) / PAGE_SIZE))
         page = min(max(page, 1), pages)
-        records = result.typed_range((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
-        text = render_list_page(records, page=page, pages=pages, tz=tz, lang=lang)
-        rows = [CallButton(r.dialog_id, _label(list_row(r, tz, lang))) for r in records]
+        first = (page - 1) * PAGE_SIZE
+        records = result.typed_range(first, page * PAGE_SIZE)
+        text = render_list_page(records, page=page, pages=pages, tz=tz, lang=lang, first=first + 1)
+        # The text has each call's line; its button carries the line's number only.
+        rows = [
+            CallButton(record.dialog_id, str(number))
+            for number, record in enumerate(records, start=first + 1)
+        ]
         return PageView(text=text, page=page, pages=pages, rows=rows)
 
     async def card(

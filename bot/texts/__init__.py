@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.texts import calls, core, digest, wizard
+from bot.texts import alerts, calls, core, digest, input, wizard
 
 LANGUAGES: Final = ("ru", "en")
 DEFAULT_LANGUAGE: Final = "ru"
@@ -31,7 +31,9 @@ def _merge(*parts: Catalog) -> Catalog:
     return merged
 
 
-CATALOG: Final[Catalog] = _merge(core.TEXTS, calls.TEXTS, digest.TEXTS, wizard.TEXTS)
+CATALOG: Final[Catalog] = _merge(
+    core.TEXTS, calls.TEXTS, digest.TEXTS, wizard.TEXTS, input.TEXTS, alerts.TEXTS
+)
 
 
 def pick_language(code: str | None) -> str:

@@ -107,10 +107,10 @@ TEXTS: dict[str, dict[str, str]] = {
         " at least {min} {calls}</i>",
     },
     "report.summary.worst_calls": {
-        "ru": "🔻 <b>Худшие звонки</b> ниже — по худшему из показателей: оценка клиента"
-        " или скрипт (оценка 3 = 30 %)",
-        "en": "🔻 <b>Worst calls</b> below, by the worse of client rating and script score"
-        " (rating 3 = 30 %)",
+        "ru": "🔻 <b>Худшие звонки — нажмите, чтобы открыть:</b>\n<i>по худшему из показателей:"
+        " оценка клиента или скрипт (оценка 3 = 30 %)</i>",
+        "en": "🔻 <b>Worst calls — tap one to open it:</b>\n<i>by the worse of client rating"
+        " and script score (rating 3 = 30 %)</i>",
     },
     "report.summary.operator_row": {
         "ru": "{name} — {score} % · ⭐ {rating} · {calls} зв.",
@@ -122,6 +122,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "📋 <b>Calls</b> · page {page}/{pages}",
     },
     "report.list.empty": {"ru": "Звонков нет.", "en": "No calls."},
+    "report.list.hint": {
+        "ru": "<i>Нажмите номер звонка, чтобы открыть его карточку.</i>",
+        "en": "<i>Tap a call's number to open its card.</i>",
+    },
     # Call card.
     "report.card.title": {"ru": "Звонок #{id}", "en": "Call #{id}"},
     "report.card.part": {"ru": "продолжение", "en": "continued"},
@@ -137,11 +141,37 @@ TEXTS: dict[str, dict[str, str]] = {
     "report.card.signals": {"ru": "Сигналы", "en": "Signals"},
     "report.card.summary": {"ru": "Резюме", "en": "Summary"},
     "report.card.languages": {"ru": "Языки", "en": "Languages"},
-    "report.card.status": {"ru": "Статус", "en": "Status"},
-    "report.card.price": {"ru": "Стоимость", "en": "Price"},
     "report.card.no_analytics": {
         "ru": "Аналитики по звонку пока нет.",
         "en": "No analytics for this call yet.",
+    },
+    # A criterion of the script on a call card: "п. 3 · 6/10 — …" (the maximum when known).
+    "report.card.criterion": {"ru": "п. {n} · ", "en": "item {n} · "},
+    # Results messages whose query is gone or past the retention, and the way back.
+    "calls.expired": {
+        "ru": "⌛ Это меню устарело: кнопки сводки работают {days} дней."
+        " Соберите её заново одной кнопкой.",
+        "en": "⌛ This menu is out of date: summary buttons work for {days} days."
+        " Rebuild it with one tap.",
+    },
+    "calls.expired_toast": {
+        "ru": "Это меню устарело",
+        "en": "This menu is out of date",
+    },
+    "calls.btn.rebuild": {"ru": "🔄 Собрать заново", "en": "🔄 Rebuild"},
+    "calls.btn.first": {"ru": "⏮ 1", "en": "⏮ 1"},
+    "calls.btn.last": {"ru": "{n} ⏭", "en": "{n} ⏭"},
+    # A typed operator name that fits several people.
+    "calls.op_searching": {"ru": "🔎 Ищу оператора…", "en": "🔎 Looking for the operator…"},
+    "calls.op_choose": {
+        "ru": "👤 Под «{text}» подходят несколько операторов. Выберите одного"
+        " или оставьте всех, чьё имя содержит этот текст:",
+        "en": "👤 Several operators fit “{text}”. Choose one, or keep everyone whose name"
+        " contains the text:",
+    },
+    "calls.btn.op_contains": {
+        "ru": "🔎 Все, чьё имя содержит «{text}»",
+        "en": "🔎 Everyone whose name contains “{text}”",
     },
     # Operator card.
     "report.op.title": {"ru": "👤 <b>{name}</b> · {period}", "en": "👤 <b>{name}</b> · {period}"},

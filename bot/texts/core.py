@@ -239,22 +239,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "settings.choose_language": {"ru": "Выберите язык:", "en": "Choose a language:"},
     "settings.choose_timezone": {
         "ru": (
-            "Выберите часовой пояс или введите его название, например <code>Asia/Tashkent</code>."
-        ),
-        "en": "Choose a time zone or type its name, for example <code>Asia/Tashkent</code>.",
-    },
-    "settings.type_timezone": {
-        "ru": "Пришлите название часового пояса IANA, например <code>Europe/Moscow</code>.",
-        "en": "Send an IANA time zone name, for example <code>Europe/Moscow</code>.",
-    },
-    "settings.timezone_invalid": {
-        "ru": (
-            "Не знаю такого часового пояса. Пришлите название вида "
-            "<code>Asia/Almaty</code> или выберите из списка."
+            "Выберите часовой пояс или напишите город или смещение: "
+            "<code>Ташкент</code>, <code>МСК</code>, <code>UTC+5</code>."
         ),
         "en": (
-            "I don't know that time zone. Send a name like <code>Asia/Almaty</code> "
-            "or choose from the list."
+            "Choose a time zone or type a city or an offset: "
+            "<code>Tashkent</code>, <code>Moscow</code>, <code>UTC+5</code>."
+        ),
+    },
+    "settings.type_timezone": {
+        "ru": (
+            "Напишите город или смещение от UTC: <code>Алматы</code>, <code>Москва</code>, "
+            "<code>UTC+3</code> или <code>Europe/Berlin</code>."
+        ),
+        "en": (
+            "Type a city or an offset from UTC: <code>Almaty</code>, <code>Moscow</code>, "
+            "<code>UTC+3</code> or <code>Europe/Berlin</code>."
         ),
     },
     "settings.choose_delimiter": {
@@ -283,8 +283,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{who}, please reply to this message.\n\n{question}",
     },
     "prompt.not_yours": {
-        "ru": "Отвечает тот, кто открыл это меню. Свои фильтры: отправьте /calls.",
-        "en": "Only whoever opened this menu answers here. Your own filters: send /calls.",
+        "ru": "На этот вопрос отвечает тот, к кому он обращён: он открыл это меню.",
+        "en": "This question is for the person it names: they opened this menu.",
     },
     "error.stale": {
         "ru": "Это меню устарело. Начните заново: /calls или /start",

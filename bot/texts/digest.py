@@ -331,8 +331,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Type the time as HH:MM, e.g. 08:30.",
     },
     "digest.type_tz": {
-        "ru": "Введите часовой пояс IANA, например Asia/Almaty.",
-        "en": "Type an IANA time zone, e.g. Asia/Almaty.",
+        "ru": "Напишите город или смещение от UTC: Алматы, МСК, UTC+5.",
+        "en": "Type a city or an offset from UTC: Almaty, Moscow, UTC+5.",
     },
     "digest.type_dep": {"ru": "Введите номер отдела.", "en": "Type the department id."},
     "digest.type_op": {
@@ -348,6 +348,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Type signal words or phrases separated by commas. Whole words are matched,"
         " ignoring case and ё/е.",
     },
+    # Placeholders in the reply field of a group's reply request (at most 64 characters).
+    "digest.placeholder.time": {"ru": "например, 08:30", "en": "e.g. 08:30"},
+    "digest.placeholder.dep": {"ru": "номер отдела", "en": "department id"},
+    "digest.placeholder.op": {"ru": "имя оператора", "en": "operator's name"},
+    "digest.placeholder.qp": {"ru": "номер пакета вопросов", "en": "question pack id"},
+    "digest.placeholder.signal": {"ru": "жалоба, возврат", "en": "complaint, refund"},
     "digest.time_invalid": {
         "ru": "Не похоже на время. Введите ЧЧ:ММ, например 09:15.",
         "en": "That is not a time. Type HH:MM, e.g. 09:15.",

@@ -1,4 +1,4 @@
-"""User-facing texts: the calls wizard, operator lookup and export progress."""
+"""User-facing texts: the calls wizard, operator lookup, export progress and typed prompts."""
 
 TEXTS: dict[str, dict[str, str]] = {
     # Filter chooser
@@ -105,18 +105,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "period.all": {"ru": "Всё время", "en": "All time"},
     "period.custom": {"ru": "📅 Свои даты", "en": "📅 Custom dates"},
     "calls.ask_custom": {
-        "ru": (
-            "📅 Пришлите дату или диапазон: <code>21.04.2025</code>, "
-            "<code>21.04–28.04</code> или <code>21.04.2025-28.04.2025</code>."
-        ),
-        "en": (
-            "📅 Send a date or a range: <code>21.04.2025</code>, "
-            "<code>21.04–28.04</code> or <code>21.04.2025-28.04.2025</code>."
-        ),
+        "ru": "📅 Пришлите дату или диапазон.",
+        "en": "📅 Send a date or a range.",
     },
     "period_error.format": {
-        "ru": "Не понял дату. Пример: <code>21.04</code> или <code>21.04–28.04</code>.",
-        "en": "I could not read the date. Example: <code>21.04</code> or <code>21.04–28.04</code>.",
+        "ru": "Не понял дату.",
+        "en": "I could not read the date.",
     },
     "period_error.invalid_date": {
         "ru": "Такой даты нет в календаре. Проверьте день и месяц.",
@@ -188,4 +182,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Several operators match; choose one:",
     },
     "op.last_calls": {"ru": "Последние звонки:", "en": "Last calls:"},
+    # The reply field's placeholder when a time zone is typed (digest wizard, /settings).
+    "prompt.placeholder.timezone": {"ru": "Asia/Almaty", "en": "Europe/London"},
 }

@@ -7,21 +7,26 @@ and counts the matching calls itself, with its own (deliberately simple) filteri
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import itertools
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
+import openpyxl
 
 from tests.clock import TEST_NOW
 from tests.e2e.conftest import Sandbox, StartBot
 from tests.e2e.steps import Person
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram.state import MESSAGE_METHODS
 
 JsonDict = dict[str, Any]
 T = TypeVar("T")
@@ -216,6 +221,22 @@ class User(Person):
             screen = await self.tap(more[0], message=screen, exact=True)
         raise AssertionError(f"{label!r} not found after paging")
 
+    async def say_until(self, text: str, any_of: Sequence[str], *, wait: float = WAIT) -> JsonDict:
+        """Send ``text``; the bot's next message that contains one of ``any_of``."""
+
+        def matches(message: JsonDict) -> bool:
+            seen = message.get("text") or ""
+            return message["chat"]["id"] == self.chat_id and any(part in seen for part in any_of)
+
+        mark = self.fake.mark()
+        self.fake.send_text(self.chat_id, self.user_id, text)
+        call = await self.fake.wait_for(
+            lambda c: c.method in MESSAGE_METHODS and any(map(matches, c.messages())),
+            after=mark,
+            timeout=wait,
+        )
+        return next(message for message in call.messages() if matches(message))
+
     async def answer_to(self, message: JsonDict, data: str, *, wait: float = WAIT) -> str:
         """Click ``data`` under ``message`` as this user; the text of the answered toast."""
         mark = self.fake.mark()
@@ -276,7 +297,10 @@ async def summary(
     await user.tap(field, message=menu)
     if typed:
         await user.tap("Ввести другое")
-        await user.say(value, contains="За какой период")
+        answer = await user.say_until(value, ("За какой период", "несколько операторов"))
+        if "несколько операторов" in answer["text"]:
+            # A typed name that fits several people: keep it as "contains".
+            await user.tap("Все, чьё имя содержит", message=answer, contains="За какой период")
     else:
         await user.choose(value, contains="За какой период")
     return await user.tap(period, exact=True, contains="Звонков:")
@@ -421,7 +445,7 @@ async def test_custom_range_wrong_then_right_keeps_the_draft(
     await user.tap("Свои даты", contains="Пришлите дату")
     wrong = await user.say("31.02-05.03")
     assert "Такой даты нет" in wrong["text"]
-    nonsense = await user.say("вчера и позавчера")
+    nonsense = await user.say("когда-нибудь потом")
     assert "Не понял дату" in nonsense["text"]
 
     first, last = today() - timedelta(days=12), today() - timedelta(days=3)
@@ -431,6 +455,35 @@ async def test_custom_range_wrong_then_right_keeps_the_draft(
     expected = select(records, Filter(department=84), days(first, last))
     assert expected and total_of(answer) == len(expected)
     assert "Список" in " ".join(user.labels(answer))
+
+    # Dates as people type them (TEST_NOW is Monday 23.11.2026).
+    forms = {
+        "2026-11-16..2026-11-20": "16.11–20.11.2026",
+        "с 16 по 20 ноября": "16.11–20.11.2026",
+        "16-20 ноября": "16.11–20.11.2026",
+        "November 16 - 20": "16.11–20.11.2026",
+        "20.11–16.11": "16.11–20.11.2026",  # reversed: the same days, never a year ahead
+        "21 ноября": "21.11.2026",
+        "вчера": "22.11.2026",
+        "прошлая неделя": "16.11–22.11.2026",
+    }
+    assert today() == date(2026, 11, 23)
+    for typed, shown in forms.items():
+        await user.tap("Изменить фильтр", contains="Выберите фильтр")
+        await user.tap("Выбрать период", contains="За какой период")
+        prompt = await user.tap("Свои даты", contains="Пришлите дату")
+        assert "<code>2026-" not in prompt["text"] and ".2026" in prompt["text"]
+        answer = await user.say(typed, contains="Звонков:", wait=WAIT)
+        assert shown in answer["text"], typed
+    # An end in the future is cut to today, and the user is told.
+    mark = fake_telegram.mark()
+    await user.tap("Изменить фильтр", contains="Выберите фильтр")
+    await user.tap("Выбрать период", contains="За какой период")
+    await user.tap("Свои даты", contains="Пришлите дату")
+    answer = await user.say("16.11–30.11", contains="Звонков:", wait=WAIT)
+    assert "16.11–23.11.2026" in answer["text"]
+    note = await fake_telegram.wait_for_bot_message(user.chat_id, contains="по сегодня", after=mark)
+    assert "23.11.2026" in note["text"]
 
 
 async def test_department_week_in_four_taps(
@@ -472,6 +525,23 @@ async def test_department_week_in_four_taps(
     )
     assert await sandbox_requests(sandbox.base_url) > asked, "Refresh asks aiokk again"
     assert total_of(user.current(back)) == len(expected)
+
+    # A new /calls, used to the end: the old summary's buttons still work on its own query.
+    newer = await summary(user, "Тип звонка", "Входящий", "Вчера")
+    assert newer["message_id"] != back["message_id"]
+    page = await user.tap("Список", message=back, contains="стр. 1/")
+    assert set(card_ids(user, page)) <= {dialog_id(raw) for raw in expected}
+    old = await user.tap("К сводке", message=page, contains="Звонков:")
+    assert "Служба доставки · 7 дней" in old["text"]
+    mark = fake_telegram.mark()
+    fake_telegram.click(user.current(old), user.button("Excel", old), user_id=user.user_id)
+    sent = await fake_telegram.wait_for(
+        lambda c: c.method == "sendDocument" and c.ok, after=mark, timeout=60
+    )
+    _, data = fake_telegram.document(sent.result["document"]["file_id"])
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(ids) == sorted(dialog_id(raw) for raw in expected)
 
 
 async def test_empty_result_offers_to_change_the_filter(
@@ -626,7 +696,7 @@ async def test_a_long_card_is_split_into_valid_messages(
 async def test_forged_and_foreign_buttons_get_a_short_answer(
     fake_telegram: FakeTelegram, sandbox: Sandbox, bot_process: StartBot
 ) -> None:
-    await bot_process(aiokk_base_url=sandbox.base_url, timezone=TZ_NAME)
+    bot = await bot_process(aiokk_base_url=sandbox.base_url, timezone=TZ_NAME)
     user = await connect(fake_telegram, 708)
     old = await user.say("/calls", contains="Выберите фильтр")
     current = await user.say("/calls", contains="Выберите фильтр")
@@ -647,16 +717,41 @@ async def test_forged_and_foreign_buttons_get_a_short_answer(
         start = user.forge(message, data)
         answer = await callback_answer(fake_telegram, start)
         assert STALE in answer, (data, answer)
-    # A well-formed card press for a call that is not in the results.
-    answer = await callback_answer(fake_telegram, user.forge(current, "k:C::1:0"))
-    assert "больше нет" in answer
-    assert user.current(current)["text"] == current["text"], "the menu is left as it was"
-    assert_all_calls_ok(fake_telegram, mark)
-    log = "\n".join(c.params.get("text", "") for c in fake_telegram.calls[mark:])
-    assert "код ошибки" not in log
     # The current menu still works.
     periods = await user.tap("Выбрать период", message=current, contains="За какой период")
     assert periods["message_id"] == current["message_id"]
+    shown = await user.tap("Всё время", message=current, exact=True, contains="Звонков:")
+    # A well-formed card press on a summary, for a call that is not in its results.
+    answer = await callback_answer(fake_telegram, user.forge(shown, "k:C::1:0"))
+    assert "больше нет" in answer
+    assert user.current(shown)["text"] == shown["text"], "the summary is left as it was"
+    assert_all_calls_ok(fake_telegram, mark)
+    log = "\n".join(c.params.get("text", "") for c in fake_telegram.calls[mark:])
+    assert "код ошибки" not in log
+
+    # A summary past the retention (its stored time moved 8 days before the bot's clock) is
+    # out of date; its buttons give way to Rebuild, which runs its filter again.
+    stamp = (TEST_NOW - timedelta(days=8)).astimezone(UTC).isoformat(timespec="microseconds")
+    with contextlib.closing(sqlite3.connect(bot.database_path)) as db, db:
+        db.execute(
+            "UPDATE shown_queries SET created_at = ? WHERE message_id = ?",
+            (stamp, shown["message_id"]),
+        )
+    start = fake_telegram.mark()
+    excel = button_data(fake_telegram, user.current(shown), "Excel", exact=False)
+    assert STALE in await user.answer_to(shown, excel)
+    expired = await user.message_with_button("Собрать заново", after=start)
+    assert expired["message_id"] == shown["message_id"]
+    again = await user.tap("Собрать заново", message=expired, contains="Звонков:")
+    assert "Все звонки · Всё время" in again["text"] and "Список" in " ".join(user.labels(again))
+    assert not [c for c in fake_telegram.calls[start:] if c.method == "sendDocument"]
+
+    # A results button on a message that never showed results: out of date, and Rebuild
+    # opens /calls in its place.
+    start = user.forge(old, "k:L:::1")
+    assert STALE in await callback_answer(fake_telegram, start)
+    stale = await user.message_with_button("Собрать заново", after=start)
+    await user.tap("Собрать заново", message=stale, contains="Выберите фильтр")
 
 
 async def test_the_wizard_survives_a_restart(
@@ -707,3 +802,21 @@ async def test_a_menu_in_a_group_belongs_to_whoever_opened_it(
     assert STALE in refusal or "другой пользователь" in refusal
     answer = await owner.tap("Всё время", message=periods, exact=True, contains="Звонков:")
     assert total_of(answer) > 0
+    # The summary's buttons are the opener's too.
+    refusal = await other.answer_to(
+        answer, button_data(fake_telegram, answer, "Список", exact=False)
+    )
+    assert STALE in refusal or "другой пользователь" in refusal
+
+    # A typed step also asks the opener for a reply, which privacy mode lets through.
+    await owner.tap("Изменить фильтр", message=answer, contains="Выберите фильтр")
+    await owner.tap("Отдел", message=answer)
+    mark = fake_telegram.mark()
+    await owner.tap("Ввести другое", message=answer)
+    prompt = await fake_telegram.wait_for(
+        lambda c: c.method == "sendMessage" and "ответьте" in str(c.params.get("text")),
+        after=mark,
+        timeout=WAIT,
+    )
+    markup = str(prompt.params.get("reply_markup"))
+    assert "force_reply" in markup and "selective" in markup, markup

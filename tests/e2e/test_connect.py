@@ -130,10 +130,28 @@ async def test_settings_change_language_and_timezone(
     zones = await person.press("Time zone", message=english)
     await person.press("Type another", message=zones)
     wrong = await person.say("Mars/Olympus")
-    assert "don't know that time zone" in wrong["text"]
+    assert "do not know that time zone" in wrong["text"]
     await person.say("europe/moscow", contains="Saved")
     screen = await person.say("/settings")
     assert "Europe/Moscow" in screen["text"]
+    # Zones as people type them; the button shows the offset at the bot's clock.
+    forms = {
+        "Москва": "Europe/Moscow",
+        "МСК": "Europe/Moscow",
+        "Алматы": "Asia/Almaty",
+        "Ташкент": "Asia/Tashkent",
+        "New York": "America/New_York",
+        "UTC+3": "Etc/GMT-3",
+        "+5": "Etc/GMT-5",
+        "GMT+05:00": "Etc/GMT-5",
+    }
+    for typed, zone in forms.items():
+        zones = await person.press("Time zone", message=screen, contains="offset")
+        assert "Almaty (UTC+5)" in person.labels(zones)
+        await person.press("Type another", message=zones)
+        await person.say(typed, contains="Saved")
+        screen = await person.say("/settings")
+        assert zone in screen["text"], typed
 
 
 async def test_tokens_in_groups_are_deleted_and_a_failed_private_delete_is_owned_up(

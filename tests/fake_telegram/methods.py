@@ -26,6 +26,7 @@ from tests.fake_telegram.state import (
 from tests.fake_telegram.validation import (
     caption_text,
     decode_json,
+    force_reply,
     inline_buttons,
     message_text,
     reply_markup,
@@ -45,6 +46,7 @@ CHAT_ACTIONS = frozenset(
 # Update types Telegram leaves out unless allowed_updates names them.
 NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_USER_LINK = re.compile(r"^tg://user\?id=(\d+)$")
 _DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files unless in local mode
 _PHOTO_LIMIT = 10 * 1024 * 1024
 _NOT_MODIFIED = (
@@ -116,6 +118,8 @@ class BotApi:
         self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self.pending_callbacks: dict[str, JsonDict] = {}
         self.callback_answers: list[JsonDict] = []
+        # (chat id, message id) of a bot message sent with a ForceReply -> that ForceReply.
+        self.reply_requests: dict[tuple[int, int], JsonDict] = {}
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.menu_buttons: dict[int | None, JsonDict] = {}
         self.descriptions: dict[str, str] = {}
@@ -202,7 +206,11 @@ class BotApi:
         thread_id = self._thread_id(chat, params)
         reply = self._reply_to(chat, params)
         self._spend(chat)
-        return self.store(chat, self.bot_user, content, thread_id=thread_id, reply=reply)
+        message = self.store(chat, self.bot_user, content, thread_id=thread_id, reply=reply)
+        request = force_reply(params.get("reply_markup"))
+        if request is not None:
+            self.reply_requests[(chat.id, message["message_id"])] = snapshot(request)
+        return message
 
     def store(
         self,
@@ -227,12 +235,29 @@ class BotApi:
         chat.messages[message["message_id"]] = message
         return snapshot(message)
 
-    @staticmethod
     def _content(
-        field: str, text: str, entities: list[JsonDict], markup: JsonDict | None
+        self, field: str, text: str, entities: list[JsonDict], markup: JsonDict | None
     ) -> JsonDict:
         entities_field = "entities" if field == "text" else "caption_entities"
-        return {field: text, entities_field: entities, "reply_markup": markup}
+        return {field: text, entities_field: self._mentions(entities), "reply_markup": markup}
+
+    def _mentions(self, entities: list[JsonDict]) -> list[JsonDict]:
+        """Like Telegram, a link to ``tg://user?id=N`` of a known user becomes a
+        ``text_mention`` of that user (it notifies them and selects them for a selective
+        ``ForceReply``)."""
+        converted: list[JsonDict] = []
+        for entity in entities:
+            match = _USER_LINK.match(str(entity.get("url") or ""))
+            user = self.users.get(int(match.group(1))) if match else None
+            if entity.get("type") == "text_link" and user is not None:
+                entity = {
+                    "type": "text_mention",
+                    "offset": entity["offset"],
+                    "length": entity["length"],
+                    "user": user,
+                }
+            converted.append(entity)
+        return converted
 
     # -- updates and bot settings ----------------------------------------------------------
 

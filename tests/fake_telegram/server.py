@@ -23,6 +23,7 @@ from aiohttp import BodyPartReader, web
 from tests.fake_telegram.errors import ApiError, too_many_requests
 from tests.fake_telegram.limits import FloodControl
 from tests.fake_telegram.methods import BotApi, Files, Params
+from tests.fake_telegram.privacy import reaches_bot, text_entities
 from tests.fake_telegram.state import (
     MESSAGE_METHODS,
     FakeChat,
@@ -79,9 +80,16 @@ class FakeTelegram:
     """A fake Bot API server for one bot.
 
     Rules enforced like Telegram's (with its error texts): HTML entity parsing, text and
-    caption lengths, inline keyboards, edits and deletes against the message history,
-    blocked chats, upload size, and with ``enforce_limits`` the flood limits (429s are
-    counted in ``too_many_requests``). ``clock`` drives the flood limits (monotonic seconds).
+    caption lengths, inline keyboards and reply requests (``ForceReply``), edits and deletes
+    against the message history, blocked chats, upload size, and with ``enforce_limits`` the
+    flood limits (429s are counted in ``too_many_requests``). ``clock`` drives the flood
+    limits (monotonic seconds).
+
+    Group privacy mode is on, as it is for every bot unless turned off in @BotFather
+    (``privacy_mode=False``): a user's group message becomes an update only when it is a
+    command for this bot, a reply to one of its messages or mentions it, or when the bot is an
+    administrator there (see ``privacy``). Other messages stay in the chat's history and in
+    ``withheld``.
     """
 
     def __init__(
@@ -92,15 +100,17 @@ class FakeTelegram:
         max_upload_mb: float = 50,
         clock: Callable[[], float] = time.monotonic,
         bot_username: str = "aiokk_test_bot",
+        privacy_mode: bool = True,
     ) -> None:
         self.token = token
+        self.privacy_mode = privacy_mode
         self.bot_user: JsonDict = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
             "first_name": "aiokk test bot",
             "username": bot_username,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -113,6 +123,8 @@ class FakeTelegram:
             flood=FloodControl(clock) if enforce_limits else None,
         )
         self.calls: list[RecordedCall] = []
+        self.withheld: list[JsonDict] = []  # user messages privacy mode kept from the bot
+        self._delivered: set[tuple[int, int]] = set()
         self.too_many_requests = 0
         self._injected: dict[str, deque[ApiError]] = {}
         self._update_ids = itertools.count(700_000_001)
@@ -376,27 +388,57 @@ class FakeTelegram:
         return update
 
     def send_text(
-        self, chat: FakeChat | int, user_id: int, text: str, *, thread_id: int | None = None
+        self,
+        chat: FakeChat | int,
+        user_id: int,
+        text: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: JsonDict | None = None,
     ) -> JsonDict:
-        """The user writes ``text`` in ``chat``; returns the message the bot will receive."""
+        """The user writes ``text`` in ``chat`` (replying to ``reply_to`` if given); returns
+        the message as stored.
+
+        It reaches the bot as an update unless privacy mode keeps it away (a group message
+        that is no command for this bot, no reply to it and no mention of it): then it is
+        only in the chat's history and in ``withheld``; ``was_delivered`` tells which.
+        """
         target = self._resolve_chat(chat)
         user = self.user(user_id)
         target.members.add(user_id)
-        content: JsonDict = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            content["entities"] = [
-                {
-                    "type": "bot_command",
-                    "offset": 0,
-                    "length": len(command.encode("utf-16-le")) // 2,
-                }
-            ]
+        content: JsonDict = {"text": text, "entities": text_entities(text)}
         if thread_id is not None and not target.is_forum:
             raise ValueError("thread_id needs a forum chat")
-        message = self.api.store(target, user, content, thread_id=thread_id)
-        self.enqueue_update({"message": message})
+        replied: JsonDict | None = None
+        if reply_to is not None:
+            if reply_to["chat"]["id"] != target.id:
+                raise ValueError("a reply must be in the chat of the message it answers")
+            replied = target.messages.get(reply_to["message_id"])
+            if replied is None:
+                raise LookupError(f"message {reply_to['message_id']} is gone from chat {target.id}")
+            replied = snapshot(replied)
+        message = self.api.store(target, user, content, thread_id=thread_id, reply=replied)
+        if reaches_bot(target, message, self.bot_user, privacy=self.privacy_mode):
+            self._delivered.add((target.id, message["message_id"]))
+            self.enqueue_update({"message": message})
+        else:
+            self.withheld.append(message)
         return message
+
+    def reply(self, to: JsonDict, user_id: int, text: str) -> JsonDict:
+        """The user replies ``text`` to the message ``to`` (e.g. the bot's reply request), in
+        its chat and topic; see ``send_text``."""
+        return self.send_text(
+            to["chat"]["id"],
+            user_id,
+            text,
+            thread_id=to.get("message_thread_id") if to.get("is_topic_message") else None,
+            reply_to=to,
+        )
+
+    def was_delivered(self, message: JsonDict) -> bool:
+        """Whether a message a user sent with ``send_text`` reached the bot as an update."""
+        return (message["chat"]["id"], message["message_id"]) in self._delivered
 
     def click(
         self, message: JsonDict, callback_data: str, *, user_id: int | None = None
@@ -501,6 +543,10 @@ class FakeTelegram:
         if not own:
             raise LookupError(f"the bot has no message in chat {chat_id}")
         return own[-1]
+
+    def reply_request(self, message: JsonDict) -> JsonDict | None:
+        """The ``ForceReply`` a bot message was sent with (a request to reply), or None."""
+        return self.api.reply_requests.get((message["chat"]["id"], message["message_id"]))
 
     def buttons(self, message: JsonDict) -> list[tuple[str, str]]:
         """(text, callback_data) of the message's inline callback buttons, row by row."""

@@ -12,6 +12,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_KEYBOARD_BUTTONS = 100
+MAX_PLACEHOLDER_LENGTH = 64
 
 _BUTTON_ACTIONS = (
     "callback_data",
@@ -100,17 +101,47 @@ def _check_inline_button(button: Any) -> None:
             raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
 
 
-def reply_markup(raw: Any) -> dict[str, Any] | None:
-    """Validate ``reply_markup``; return it when it is an inline keyboard (kept on the message)."""
+def _check_force_reply(markup: dict[str, Any]) -> None:
+    """``ForceReply``: ``force_reply`` must be True, the placeholder 1-64 characters, and
+    ``selective`` a Boolean."""
+    if markup.get("force_reply") is not True:
+        raise bad_request('field "force_reply" must be True')
+    placeholder = markup.get("input_field_placeholder")
+    if placeholder is not None and (
+        not isinstance(placeholder, str) or not 1 <= len(placeholder) <= MAX_PLACEHOLDER_LENGTH
+    ):
+        raise bad_request("REPLY_MARKUP_INVALID: input_field_placeholder must be 1-64 characters")
+    if "selective" in markup and not isinstance(markup["selective"], bool):
+        raise bad_request('field "selective" must be of type Boolean')
+
+
+def decoded_markup(raw: Any) -> dict[str, Any] | None:
+    """``reply_markup`` as an object (None when absent); not validated."""
     if raw is None or raw == "":
         return None
     markup = decode_json(raw, "reply keyboard markup")
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
+    return markup
+
+
+def force_reply(raw: Any) -> dict[str, Any] | None:
+    """The ``ForceReply`` in ``reply_markup`` (validated by ``reply_markup``), or None."""
+    markup = decoded_markup(raw)
+    return markup if markup is not None and "force_reply" in markup else None
+
+
+def reply_markup(raw: Any) -> dict[str, Any] | None:
+    """Validate ``reply_markup``; return it when it is an inline keyboard (kept on the message)."""
+    markup = decoded_markup(raw)
+    if markup is None:
+        return None
     if "inline_keyboard" not in markup:
         if not any(k in markup for k in ("keyboard", "remove_keyboard", "force_reply")):
             raise bad_request('can\'t find field "inline_keyboard"')
-        return None  # reply keyboards are not part of the message object
+        if "force_reply" in markup:
+            _check_force_reply(markup)
+        return None  # reply keyboards and reply requests are not part of the message object
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
         raise bad_request(

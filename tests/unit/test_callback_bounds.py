@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from annotated_types import Ge, Le
 
 import bot.callbacks as core_callbacks
-import bot.digest.callbacks as digest_callbacks
+import handlers.digests.callbacks as digest_callbacks
 from bot.callbacks import MAX_ID, parse_number
 
 MODULES = (core_callbacks, digest_callbacks)

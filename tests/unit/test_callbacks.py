@@ -97,7 +97,7 @@ def core_instances() -> dict[type[CallbackData], list[CallbackData]]:
 
 
 def digest_instances() -> dict[type[CallbackData], list[CallbackData]]:
-    digest = pytest.importorskip("bot.digest.callbacks")
+    digest = pytest.importorskip("handlers.digests.callbacks")
     model = pytest.importorskip("bot.digest.model")
     value = longest([*enum_values(digest), *enum_values(model), "2359", str(BIGGEST_PAGE)])
     return {
@@ -126,7 +126,7 @@ def test_every_core_factory_packs_its_largest_value_within_64_bytes() -> None:
 
 def test_every_digest_factory_packs_its_largest_value_within_64_bytes() -> None:
     instances = digest_instances()
-    module = pytest.importorskip("bot.digest.callbacks")
+    module = pytest.importorskip("handlers.digests.callbacks")
     assert set(factories(module)) == set(instances), "a new factory needs a case here"
     for kind, cases in instances.items():
         for case in cases:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.digest.callbacks import CallAction, DigestCallCb
+from handlers.digests.callbacks import CallAction, DigestCallCb
 from tests.fake_telegram import FakeTelegram
 from tests.unit.test_digest_handlers import ADMIN, GROUP, MEMBER, Harness
 from tests.unit.test_digest_support import OWNER, almaty, make_world

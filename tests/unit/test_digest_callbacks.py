@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.digest.callbacks import (
+from bot.digest.model import Attachment, DaysMode, PeriodMode, ScopeKind
+from bot.keyboards import COMMON_TIMEZONES
+from handlers.digests.callbacks import (
     CallAction,
     DigestAction,
     DigestCallCb,
     DigestCb,
     DigestSetCb,
     Field,
-    ScopeKind,
     Step,
     Toggle,
 )
-from bot.digest.model import Attachment, DaysMode, PeriodMode
-from bot.keyboards import COMMON_TIMEZONES
 
 BIGGEST_ID = 2**63 - 1  # SQLite's largest rowid; Telegram ids and dialog ids are smaller
 

@@ -22,11 +22,11 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
-from bot.digest.callbacks import DigestAction, DigestCb
 from bot.digest.claims import LEASE, MAX_ATTEMPTS, Claimer
 from bot.digest.model import Attachment, PauseReason
 from bot.digest.scheduler import DigestScheduler
 from bot.instance import is_gone
+from handlers.digests.callbacks import DigestAction, DigestCb
 from storage.digests import RunState
 from tests.fake_telegram import ApiError
 from tests.unit.test_digest_scheduler import bot_messages, visible

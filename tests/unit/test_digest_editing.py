@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.digest.callbacks import Field, ScopeKind, Step, Toggle
-from bot.digest.editing import (
+from bot.digest.model import (
+    Attachment,
+    DaysMode,
+    PeriodMode,
+    Schedule,
+    ScopeKind,
+    Subscription,
+)
+from handlers.digests.callbacks import Field, Step, Toggle
+from handlers.digests.editing import (
     add_signals,
     apply_choice,
     next_step,
@@ -14,7 +22,6 @@ from bot.digest.editing import (
     toggle_signal,
     toggle_weekday,
 )
-from bot.digest.model import Attachment, DaysMode, PeriodMode, Schedule, Subscription
 
 SUB = Subscription(chat_id=1, owner_user_id=1, created_by=1, schedule=Schedule(9, 0, "Asia/Almaty"))
 

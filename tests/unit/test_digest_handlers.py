@@ -15,11 +15,12 @@ from bot.aiokk.errors import Unavailable
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.digest.artifacts import InlineArtifacts
-from bot.digest.callbacks import CallAction, DigestCallCb, DigestCb, DigestSetCb
 from bot.digest.model import Attachment, DaysMode, Schedule
 from bot.digest.wiring import build_digests, install_digests
 from bot.middlewares import ContextMiddleware
 from handlers import digests as digest_handlers
+from handlers.digests.callbacks import CallAction, DigestCallCb, DigestCb, DigestSetCb
+from handlers.digests.keyboards import TelegramDigestButtons
 from storage import CatalogRepo, ChatRepo, Database
 from storage.fsm import SQLiteStorage
 from tests.unit.test_digest_support import (
@@ -47,7 +48,9 @@ class Harness:
             _env_file=None,  # type: ignore[call-arg]
         )
         self.dispatcher = Dispatcher(storage=SQLiteStorage(world.db))
-        self.dispatcher.workflow_data.update(settings=settings, digests=world.service)
+        self.dispatcher.workflow_data.update(
+            settings=settings, digests=world.service, clock=world.clock
+        )
         self.dispatcher.update.outer_middleware(
             ContextMiddleware(settings, world.chats, world.connections)  # type: ignore[arg-type]
         )
@@ -292,6 +295,7 @@ async def test_install_gives_handlers_the_service_and_runs_the_scheduler_with_po
             catalog=CatalogRepo(db),
             clock=clock,
             artifacts=InlineArtifacts(),
+            buttons=TelegramDigestButtons(),
         )
         dispatcher = Dispatcher()
         install_digests(dispatcher, digests)

@@ -17,9 +17,9 @@ import pytest
 
 from bot.aiokk.errors import NotPaid, Unavailable
 from bot.digest.artifacts import InlineArtifacts
-from bot.digest.callbacks import CallAction, DigestCallCb
 from bot.digest.claims import LEASE
 from bot.digest.model import Attachment, PauseReason
+from handlers.digests.callbacks import CallAction, DigestCallCb
 from storage.digests import RunState
 from tests.fake_telegram import FakeTelegram
 from tests.unit.test_digest_support import OTHER, OWNER, World, almaty, make_world

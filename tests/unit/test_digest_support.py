@@ -29,6 +29,7 @@ from bot.digest.scheduler import DigestScheduler
 from bot.digest.service import DigestService
 from bot.query.model import CallQuery, previous_window, resolve_period
 from bot.query.service import ConnectionRef, QueryResult
+from handlers.digests.keyboards import TelegramDigestButtons
 from storage.chats import ChatRepo
 from storage.db import Database
 from storage.digests import DigestRepo
@@ -225,6 +226,7 @@ def build_parts(
         artifacts=artifacts or InlineArtifacts(),
         clock=clock,
         allowed=allowed,
+        buttons=TelegramDigestButtons(),
     )
     claimer = Claimer(repo, clock, owner=owner)
     scheduler = DigestScheduler(repo=repo, runner=runner, claimer=claimer, clock=clock)

@@ -26,6 +26,7 @@ from aiogram.types import (
     CallbackQuery,
     ChatMemberAdministrator,
     ChatMemberMember,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -427,3 +428,146 @@ async def test_dispatcher_polls_and_answers_through_the_fake(fake: FakeTelegram,
     finally:
         await dispatcher.stop_polling()
         await polling
+
+
+# ------------------------------------------------------------------------ privacy mode
+
+
+async def updates_texts(bot: Bot) -> list[str]:
+    updates = await bot.get_updates(timeout=0)
+    if updates:
+        await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    return [u.message.text or "" for u in updates if u.message is not None]
+
+
+async def test_group_privacy_mode_delivers_only_what_is_meant_for_the_bot(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    asked = await bot.send_message(GROUP_ID, "Введите время")
+    theirs = fake.send_text(GROUP_ID, ADMIN_ID, "обычное сообщение")
+    sent = [
+        fake.send_text(GROUP_ID, ADMIN_ID, "/digest"),
+        fake.send_text(GROUP_ID, ADMIN_ID, "/digest@aiokk_test_bot"),
+        fake.send_text(GROUP_ID, ADMIN_ID, "/digest@other_bot"),
+        fake.send_text(GROUP_ID, ADMIN_ID, "спросим @aiokk_test_bot, он знает"),
+        fake.send_text(GROUP_ID, ADMIN_ID, "а @other_bot не знает"),
+        fake.send_text(GROUP_ID, ADMIN_ID, "admin@aiokk_test_bot.kz"),
+        fake.reply(fake.last_bot_message(GROUP_ID), ADMIN_ID, "09:30"),
+        fake.reply(theirs, 602, "согласен"),
+    ]
+
+    assert await updates_texts(bot) == [
+        "/digest",
+        "/digest@aiokk_test_bot",
+        "спросим @aiokk_test_bot, он знает",
+        "09:30",
+    ]
+    assert [m["text"] for m in fake.withheld] == [
+        "обычное сообщение",
+        "/digest@other_bot",
+        "а @other_bot не знает",
+        "admin@aiokk_test_bot.kz",
+        "согласен",
+    ]
+    assert [fake.was_delivered(m) for m in sent] == [
+        True, True, False, True, False, False, True, False,
+    ]  # fmt: skip
+    # Withheld messages are still in the chat, as other members see them.
+    assert [m["message_id"] for m in fake.messages(GROUP_ID)] == list(range(1, 11))
+    reply = sent[6]
+    assert reply["reply_to_message"]["message_id"] == asked.message_id
+    assert reply["reply_to_message"]["from"]["id"] == fake.bot_user["id"]
+    mention = sent[3]["entities"]
+    assert mention == [{"type": "mention", "offset": 8, "length": 15}]
+
+
+async def test_privacy_mode_spares_private_chats_admin_bots_and_bots_without_it(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.send_text(USER_ID, USER_ID, "просто текст")
+    fake.chat(GROUP_ID).bot_can_delete = True  # the bot is an administrator of the group
+    fake.send_text(GROUP_ID, ADMIN_ID, "всё видно")
+    assert await updates_texts(bot) == ["просто текст", "всё видно"]
+    assert fake.withheld == []
+    assert (await bot.get_me()).can_read_all_group_messages is False
+
+    relaxed = FakeTelegram(privacy_mode=False)
+    await relaxed.start()
+    client = make_bot(relaxed)
+    try:
+        relaxed.group_chat(GROUP_ID, "Отдел продаж", admins={ADMIN_ID})
+        relaxed.send_text(GROUP_ID, ADMIN_ID, "без привилегий")
+        assert await updates_texts(client) == ["без привилегий"]
+        assert (await client.get_me()).can_read_all_group_messages is True
+    finally:
+        await client.session.close()
+        await relaxed.stop()
+
+
+def test_a_reply_needs_a_live_message_of_the_same_chat(fake: FakeTelegram) -> None:
+    other = fake.send_text(USER_ID, USER_ID, "в личке")
+    with pytest.raises(ValueError, match="chat"):
+        fake.send_text(GROUP_ID, ADMIN_ID, "ответ", reply_to=other)
+    gone = {"chat": {"id": GROUP_ID}, "message_id": 99}
+    with pytest.raises(LookupError, match="gone"):
+        fake.reply(gone, ADMIN_ID, "ответ")
+
+
+# ------------------------------------------------------------------------ ForceReply
+
+
+async def test_force_reply_is_accepted_and_recorded(fake: FakeTelegram, bot: Bot) -> None:
+    markup = ForceReply(force_reply=True, selective=True, input_field_placeholder="09:30")
+    asked = await bot.send_message(GROUP_ID, "Во сколько?", reply_markup=markup)
+    plain = await bot.send_message(GROUP_ID, "Готово")
+
+    message = fake.last_bot_message(GROUP_ID)
+    assert message["message_id"] == plain.message_id
+    request = fake.reply_request(fake.messages(GROUP_ID)[0])
+    assert request == {"force_reply": True, "selective": True, "input_field_placeholder": "09:30"}
+    assert asked.reply_markup is None  # a reply request is not part of the message
+    assert fake.reply_request(message) is None
+
+
+@pytest.mark.parametrize(
+    ("markup", "error"),
+    [
+        ({"force_reply": False}, '"force_reply" must be True'),
+        ({"force_reply": "true"}, '"force_reply" must be True'),
+        ({"force_reply": True, "input_field_placeholder": ""}, "1-64 characters"),
+        ({"force_reply": True, "input_field_placeholder": "x" * 65}, "1-64 characters"),
+        ({"force_reply": True, "selective": "yes"}, '"selective" must be of type Boolean'),
+    ],
+)
+async def test_invalid_force_reply_is_refused(
+    fake: FakeTelegram, markup: dict[str, object], error: str
+) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{fake.base_url}/bot{fake.token}/sendMessage",
+            json={"chat_id": GROUP_ID, "text": "Во сколько?", "reply_markup": markup},
+        ) as response,
+    ):
+        body = await response.json()
+    assert response.status == 400
+    assert error in body["description"]
+    assert fake.messages(GROUP_ID) == [] and fake.api.reply_requests == {}
+
+
+async def test_placeholder_of_64_characters_is_fine(fake: FakeTelegram, bot: Bot) -> None:
+    markup = ForceReply(force_reply=True, input_field_placeholder="я" * 64)
+    await bot.send_message(GROUP_ID, "Введите", reply_markup=markup)
+    request = fake.reply_request(fake.last_bot_message(GROUP_ID))
+    assert request is not None and request["input_field_placeholder"] == "я" * 64
+
+
+async def test_a_link_to_a_known_user_becomes_a_mention(fake: FakeTelegram, bot: Bot) -> None:
+    await bot.send_message(
+        GROUP_ID,
+        f'<a href="tg://user?id={ADMIN_ID}">Админ</a> и <a href="tg://user?id=1">кто-то</a>',
+    )
+    first, second = fake.last_bot_message(GROUP_ID)["entities"]
+    assert first["type"] == "text_mention" and first["user"]["id"] == ADMIN_ID
+    assert (first["offset"], first["length"]) == (0, 5)
+    assert second == {"type": "text_link", "offset": 8, "length": 6, "url": "tg://user?id=1"}

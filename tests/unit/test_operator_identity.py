@@ -14,11 +14,9 @@ from typing import Any, cast
 import pytest
 
 from bot.aiokk.endpoints import Endpoint
-from bot.digest.callbacks import ScopeKind
 from bot.digest.content import compute_figures
-from bot.digest.describe import scope_label
-from bot.digest.editing import scope_for
-from bot.digest.model import BadCallRule, scope_dict, scope_query
+from bot.digest.model import BadCallRule, ScopeKind, scope_dict, scope_query
+from bot.digest.naming import scope_label
 from bot.digest.rule import BadCallMatcher
 from bot.query.model import CallQuery, OperatorPick, Period, PeriodKind, name_key, pick_labels
 from bot.query.planner import LocalFilter, plan
@@ -28,6 +26,7 @@ from bot.reports.stats import compute_stats
 from bot.services.calls import CallsPresenter
 from bot.texts import plural
 from handlers.calls import Draft, apply_choice, parse_typed_value, without
+from handlers.digests.editing import scope_for
 from handlers.operator import Lookup, same_person
 from storage import CatalogRepo
 from storage.catalog import CatalogObservation, OperatorEntry, merge_namesakes

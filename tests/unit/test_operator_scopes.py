@@ -26,9 +26,7 @@ from bot.aiokk.client import AiokkClient
 from bot.aiokk.endpoints import Endpoint
 from bot.crypto import TokenCipher
 from bot.digest.artifacts import InlineArtifacts
-from bot.digest.callbacks import ScopeKind
-from bot.digest.editing import scope_for
-from bot.digest.model import Attachment, Subscription
+from bot.digest.model import Attachment, ScopeKind, Subscription
 from bot.digest.runner import DigestRunner
 from bot.exports.job import ExportFormat, ExportJob, fetch_records, write_file
 from bot.query.cache import ResultCache
@@ -41,6 +39,8 @@ from bot.sandbox.catalog import OPERATORS
 from bot.sandbox.server import create_app, run_app
 from bot.services.calls import CallsPresenter
 from bot.texts import t
+from handlers.digests.editing import scope_for
+from handlers.digests.keyboards import TelegramDigestButtons
 from handlers.operator import LAST_CALLS, Lookup
 from storage import CatalogRepo, ChatRepo, DigestRepo
 from storage.connections import Connection, ConnectionRepo
@@ -341,6 +341,7 @@ async def test_digest_and_its_attachment_are_that_person_s_own(
         names=CatalogRepo(db),
         artifacts=artifacts,
         clock=lambda: NOW,
+        buttons=TelegramDigestButtons(),
     )
     sub = Subscription(
         chat_id=1, owner_user_id=1, created_by=1, scope=scope, attachment=Attachment.CSV

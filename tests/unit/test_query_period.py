@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.query.model import (
+    CustomPeriod,
     Period,
     PeriodError,
     PeriodKind,
     Window,
     parse_custom_period,
     previous_window,
+    read_custom_period,
     resolve_period,
 )
 
@@ -217,9 +219,18 @@ TODAY = date(2025, 5, 10)
         ("20.12-05.01", date(2024, 12, 20), date(2025, 1, 5)),
         ("20.12-05.01.2025", date(2024, 12, 20), date(2025, 1, 5)),
         ("20.12.2024-05.01", date(2024, 12, 20), date(2025, 1, 5)),
-        # The end may reach past today; the window just has nothing there yet.
-        ("01.05-31.05", date(2025, 5, 1), date(2025, 5, 31)),
+        # The end after today is cut to today.
+        ("01.05-31.05", date(2025, 5, 1), date(2025, 5, 10)),
         ("29.02", date(2024, 2, 29), date(2024, 2, 29)),
+        # Words and other spellings.
+        ("21-04-2025", date(2025, 4, 21), date(2025, 4, 21)),
+        ("21.04..28.04", date(2025, 4, 21), date(2025, 4, 28)),
+        ("2025-04-21..2025-04-28", date(2025, 4, 21), date(2025, 4, 28)),
+        ("с 21 по 28 апреля", date(2025, 4, 21), date(2025, 4, 28)),
+        ("April 21 - 28", date(2025, 4, 21), date(2025, 4, 28)),
+        ("вчера", date(2025, 5, 9), date(2025, 5, 9)),
+        ("прошлая неделя", date(2025, 4, 28), date(2025, 5, 4)),
+        ("28.04–21.04", date(2025, 4, 21), date(2025, 4, 28)),
     ],
 )
 def test_parse_custom_period(text: str, start: date, end: date) -> None:
@@ -230,17 +241,19 @@ def test_parse_custom_period(text: str, start: date, end: date) -> None:
     ("text", "reason"),
     [
         ("", PeriodError.FORMAT),
-        ("вчера", PeriodError.FORMAT),
-        ("21-04-2025", PeriodError.FORMAT),
+        ("когда-нибудь", PeriodError.FORMAT),
+        ("21", PeriodError.FORMAT),
         ("21.04.2025 28.04.2025", PeriodError.FORMAT),
-        ("21.04..28.04", PeriodError.FORMAT),
+        ("21.04" * 30, PeriodError.FORMAT),
         ("31.02", PeriodError.INVALID_DATE),
         ("32.01.2025", PeriodError.INVALID_DATE),
         ("10.13", PeriodError.INVALID_DATE),
         ("29.02.2025", PeriodError.INVALID_DATE),
         ("28.04.2025-21.04.2025", PeriodError.ORDER),
         ("01.06.2025", PeriodError.FUTURE),
+        ("завтра", PeriodError.FUTURE),
         ("01.01.2024-02.01.2025", PeriodError.TOO_LONG),
+        ("2024-01-01..2025-05-10", PeriodError.TOO_LONG),
     ],
 )
 def test_parse_custom_period_errors(text: str, reason: str) -> None:
@@ -254,3 +267,27 @@ def test_range_of_exactly_366_days_is_accepted() -> None:
     period = parse_custom_period("01.01.2024-31.12.2024", TODAY)
     assert period.start is not None and period.end is not None
     assert (period.end - period.start).days + 1 == 366
+
+
+@pytest.mark.parametrize(
+    ("text", "period", "clipped"),
+    [
+        ("01.05-31.05", Period.custom(date(2025, 5, 1), date(2025, 5, 10)), True),
+        ("01.05.2025-01.06.2025", Period.custom(date(2025, 5, 1), date(2025, 5, 10)), True),
+        ("01.05-10.05", Period.custom(date(2025, 5, 1), date(2025, 5, 10)), False),
+        ("на этой неделе", Period.custom(date(2025, 5, 5), date(2025, 5, 10)), True),
+        ("вчера", Period.custom(date(2025, 5, 9)), False),
+    ],
+)
+def test_read_custom_period_says_when_the_end_was_cut(
+    text: str, period: Period, clipped: bool
+) -> None:
+    assert read_custom_period(text, TODAY) == CustomPeriod(period, clipped)
+    assert parse_custom_period(text, TODAY) == period
+
+
+def test_a_clipped_range_is_measured_after_the_cut() -> None:
+    # 579 days as typed, but only 365 of them have come: the length counts those.
+    read = read_custom_period("01.06.2024-31.12.2025", date(2025, 5, 31))
+    assert read.end_clipped
+    assert read.period == Period.custom(date(2024, 6, 1), date(2025, 5, 31))

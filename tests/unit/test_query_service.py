@@ -470,3 +470,40 @@ async def test_find_operators_treats_yo_as_e_even_with_an_empty_catalog(
     found = await service.find_operators(conn, "алена", ALMATY)
     assert [pick.name for pick in found] == ["Алёна Королёва"]
     assert await service.find_operators(conn, "никого-нет", ALMATY) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("aigerim", ["Айгерим Нурланова", "Айгерим Сапарова"]),
+        ("Айгирим", ["Айгерим Нурланова", "Айгерим Сапарова"]),
+        ("Нұрсұлтан", ["Нурсултан Абенов"]),
+        ("Асел", ["Асель Жумабаева"]),
+        ("Бауржан", ["Бауыржан Сейткали"]),
+    ],
+)
+async def test_find_operators_matches_other_spellings_and_typos(
+    service: CallService, conn: Connection, sandbox: RunningSandbox, typed: str, expected: list[str]
+) -> None:
+    # An empty catalog: the server's literal search finds nobody, all calls are matched here.
+    found = await service.find_operators(conn, typed, ALMATY)
+    assert sorted(pick.name for pick in found) == expected
+    # Learned now: the catalog answers the same, with no request.
+    requests = await export_requests(sandbox)
+    again = await service.find_operators(conn, typed, ALMATY)
+    assert sorted(pick.name for pick in again) == expected
+    assert await export_requests(sandbox) == requests
+
+
+async def test_find_operators_ranks_catalog_names(service: CallService, conn: Connection) -> None:
+    await service.warm_catalog(conn)
+    seytkali = [pick.name for pick in await service.find_operators(conn, "Тимур Сейткали", ALMATY)]
+    assert seytkali == ["Тимур Сейткали", "Тимур Сейткали Младший"]
+    surname = [pick.name for pick in await service.find_operators(conn, "сейткали", ALMATY)]
+    assert sorted(surname) == ["Бауыржан Сейткали", "Тимур Сейткали", "Тимур Сейткали Младший"]
+    assert [pick.name for pick in await service.find_operators(conn, "Иван", ALMATY)] == [
+        "Иван Иванович"
+    ]
+    # Two letters: the beginning of a word only («Айгерим» has «ер» inside).
+    two = {pick.name for pick in await service.find_operators(conn, "ер", ALMATY)}
+    assert two == {"Ержан Касымов", "Динара Ержанова"}

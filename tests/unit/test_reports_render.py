@@ -138,6 +138,8 @@ def test_summary_stays_short_and_escaped_with_hostile_data() -> None:
     assert_telegram_html(text)
     assert "<script>" not in text
     assert "&lt;script&gt;" in text
+    # Cut to fit, it keeps the caption of the worst calls last, right above their buttons.
+    assert text.rstrip().endswith("(оценка 3 = 30 %)</i>")
 
 
 def test_list_row_and_page() -> None:
@@ -164,6 +166,30 @@ def test_list_row_and_page() -> None:
 
     empty = render_list_page([], page=1, pages=1, tz=MOSCOW, lang="ru")
     assert "Звонков нет" in empty
+
+
+def test_list_page_numbers_each_call_once() -> None:
+    records = [
+        CallRecord.model_validate(make_raw(100 + n, operator=f"Оператор {n}")) for n in range(10)
+    ]
+    page = render_list_page(records, page=2, pages=3, tz=MOSCOW, lang="ru", first=11)
+    assert_telegram_html(page)
+    lines = page.split("\n")
+    numbered = [line for line in lines if re.match(r"<b>\d+\.</b> ", line)]
+    assert [line.split(".", 1)[0] for line in numbered] == [f"<b>{n}" for n in range(11, 21)]
+    assert all(list_row(r, MOSCOW, "ru") in page for r in records)
+    assert "Нажмите номер" in lines[-1]
+
+
+def test_summary_ends_with_the_caption_of_the_worst_calls() -> None:
+    stats = compute_stats(fixture_raws())
+    text = render_summary(stats, title="T", lang="ru", updated="<i>Данные на 10:00:00</i>")
+    assert_telegram_html(text)
+    assert text.rstrip().endswith(
+        "по худшему из показателей: оценка клиента или скрипт (оценка 3 = 30 %)</i>"
+    )
+    assert "Худшие звонки — нажмите, чтобы открыть:" in text
+    assert text.index("Данные на 10:00:00") < text.index("Худшие звонки")
 
 
 def test_worst_call_label() -> None:
@@ -195,12 +221,34 @@ def test_card_has_everything_in_local_time() -> None:
     assert "Айгерим Нурланова" in text and "594" in text and "Отдел продаж" in text
     assert "2/10" in text and "Rating 2 description" in text and "Call the client back" in text
     assert "Вопросы по умолчанию" in text and "31 %" in text
-    assert "1. <b>3</b> — Greeted &lt;politely&gt;" in text
-    assert "2. <b>4</b> — Clear &amp; calm" in text
+    # The marks (3 + 4) are not the call's grade (31): a criterion's maximum is unknown.
+    assert "п. 1 · <b>3</b> — Greeted &lt;politely&gt;" in text
+    assert "п. 2 · <b>4</b> — Clear &amp; calm" in text
     assert "Train active listening" in text
     assert "вы не понимаете, блин" in text
     assert "The customer was upset." in text
-    assert "ru" in text and "150" in text
+    assert "ru" in text
+    # aiokk does not say what "status" and "price" mean: the card leaves them out.
+    assert "Статус" not in text and "Стоимость" not in text and "150" not in text
+
+
+def test_card_criteria_show_their_maximum_when_the_grade_says_it() -> None:
+    """10 criteria of 10 points: eCurrentGrade is the sum of the marks, maxGrade 100."""
+    marks = [3, 4, 2, 3, 1, 5, 3, 5, 2, 3]
+    criteria = {n: (mark, f"Note {n}") for n, mark in enumerate(marks, start=1)}
+    raw = make_raw(1, grade=(sum(marks), 100), criteria=criteria)
+    text = render_card(CallRecord.model_validate(raw), tz=MOSCOW, lang="ru")[0]
+    assert_telegram_html(text)
+    assert "п. 3 · <b>2</b>/10 — Note 3" in text
+    english = render_card(CallRecord.model_validate(raw), tz=MOSCOW, lang="en")[0]
+    assert "item 3 · <b>2</b>/10 — Note 3" in english
+    # A grade that is not the sum of the marks leaves the maximum unsaid.
+    odd = make_raw(2, grade=(sum(marks) + 1, 100), criteria=criteria)
+    assert "</b>/10" not in render_card(CallRecord.model_validate(odd), tz=MOSCOW, lang="ru")[0]
+    # So does a mark above the share of the maximum.
+    high = {**criteria, 1: (60, "Note 1")}
+    big = make_raw(3, grade=(sum(marks) + 57, 100), criteria=high)
+    assert "</b>/10" not in render_card(CallRecord.model_validate(big), tz=MOSCOW, lang="ru")[0]
 
 
 def test_card_without_analytics() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from bot.aiokk.endpoints import Endpoint
 from bot.clock import FrozenClock
+from bot.sandbox.critical import critical_calls
 from bot.sandbox.data import LOCAL_TZ, generate_records, release_time
 from bot.sandbox.index import RecordIndex
 from bot.sandbox.server import STATE, _renew_every_day, build_app, start_sandbox
@@ -118,5 +120,31 @@ async def test_live_sandbox_serves_no_call_from_the_future() -> None:
         await sandbox.close()
     assert served, "the past 29 days have calls"
     assert all(release_time(record) <= NOON for record in served)
-    assert len(served) < total == 300, "the rest of the day is planned but not served yet"
+    stream = len(critical_calls(5, NOON.date()))
+    assert len(served) < total == 300 + stream, "the rest of the day is planned, not served yet"
     assert max(release_time(record) for record in served) > NOON - timedelta(hours=2)
+
+
+def test_a_critical_call_is_exported_every_few_minutes_of_the_working_day() -> None:
+    day = NOON.date()
+    stream = critical_calls(5, day)
+    assert stream == critical_calls(5, day), "a restart serves the same calls"
+    released = sorted(release_time(record) for record in stream)
+    opening = datetime.combine(day, time(9, 0), LOCAL_TZ)
+    closing = datetime.combine(day, time(19, 0), LOCAL_TZ)
+    gaps = [later - earlier for earlier, later in pairwise(released)]
+    assert released[0] - opening < timedelta(minutes=8)
+    assert closing - released[-1] < timedelta(minutes=8)
+    assert max(gaps) < timedelta(minutes=7), "any 10 minutes of the day bring a new one"
+    for record in stream:
+        analytics = record["analytics"]
+        assert analytics["clientLoyalty"]["currentGrade"] <= 2
+        assert analytics["signals"]["mentionedSignals"], "stop words too"
+        assert datetime.fromisoformat(record["call"]["date"]).date() == day
+    ids = [record["call"]["dialogId"] for record in stream]
+    regular = generate_records(600, 5, NOON, whole_day=True)
+    assert len(set(ids)) == len(ids)
+    assert min(ids) > max(record["call"]["dialogId"] for record in regular)
+    assert {r["call"]["dialogId"] for r in critical_calls(5, day + timedelta(days=1))}.isdisjoint(
+        ids
+    )

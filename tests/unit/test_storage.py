@@ -510,3 +510,48 @@ async def test_operator_lookups_are_pruned(db: Database) -> None:
     assert len(recent) == KEPT_PER_USER
     assert recent[0] == f"op{KEPT_PER_USER + 4}"
     assert "op0" not in recent
+
+
+# --- queries kept with results messages --------------------------------------------------
+
+
+async def test_shown_queries_are_kept_per_message_and_purged_after_the_retention(
+    db: Database,
+) -> None:
+    from datetime import timedelta
+
+    from bot.clock import FrozenClock
+    from bot.query.model import CallQuery, Period, PeriodKind
+    from storage.shown_queries import RETENTION, ShownQueryRepo
+    from tests.clock import TEST_NOW
+
+    clock = FrozenClock(TEST_NOW)
+    repo = ShownQueryRepo(db, clock)
+    week = CallQuery(department_id=84, period=Period(PeriodKind.D7))
+    await repo.remember(-100, 7, 42, week)
+    await repo.remember(-100, 8, 43, CallQuery(call_type=2))
+    kept = await repo.get(-100, 7)
+    assert kept is not None and kept.query == week and kept.user_id == 42
+    assert kept.created_at == TEST_NOW
+    assert await repo.get(-100, 9) is None and await repo.get(-101, 7) is None
+
+    # Showing another query in the same message replaces it and stamps it again.
+    clock.advance(timedelta(days=3))
+    await repo.remember(-100, 8, 43, week)
+    replaced = await repo.get(-100, 8)
+    assert replaced is not None and replaced.query == week
+
+    # Past the retention a row is out of date, then forgotten by the purge.
+    clock.advance(RETENTION - timedelta(days=3) + timedelta(seconds=1))
+    old = await repo.get(-100, 7)
+    assert old is not None and repo.expired(old) and await repo.current(-100, 7) is None
+    assert await repo.current(-100, 8) is not None
+    assert await repo.purge() == 1
+    assert await repo.get(-100, 7) is None and await repo.get(-100, 8) is not None
+
+    # Writing purges too, at most once a day.
+    clock.advance(timedelta(days=8))
+    await repo.remember(-100, 10, 42, week)
+    assert await repo.get(-100, 8) is None and await repo.get(-100, 10) is not None
+    await repo.forget(-100, 10)
+    assert await repo.get(-100, 10) is None

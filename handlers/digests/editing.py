@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.digest.callbacks import Field, ScopeKind, Step, Toggle
 from bot.digest.model import (
     Attachment,
     DaysMode,
     PeriodMode,
+    ScopeKind,
     Subscription,
     scope_query,
 )
 from bot.keyboards import COMMON_TIMEZONES
 from bot.query.model import CallQuery, OperatorPick
+from handlers.digests.callbacks import Field, Step, Toggle
 
 WIZARD: Final[tuple[Step, ...]] = (
     Step.TIME,

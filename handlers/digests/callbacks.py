@@ -69,13 +69,6 @@ class Field(StrEnum):
     CREATE = "ok"
 
 
-class ScopeKind(StrEnum):
-    ALL = "all"
-    DEPARTMENT = "dep"
-    OPERATOR = "op"
-    PACK = "qp"
-
-
 class Toggle(StrEnum):
     SWITCH = "sw"
     UP = "up"

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import html
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import MenuAction, MenuCb
-from bot.digest.callbacks import (
+from bot.digest.model import (
+    TIME_PRESETS,
+    Attachment,
+    DaysMode,
+    PeriodMode,
+    ScopeKind,
+    Subscription,
+)
+from bot.digest.render import DigestItem
+from bot.input.zones import zone_label
+from bot.keyboards import COMMON_TIMEZONES
+from bot.reports import fmt
+from bot.texts import t
+from handlers.digests.callbacks import (
     CallAction,
     DigestAction,
     DigestCallCb,
     DigestCb,
     DigestSetCb,
     Field,
-    ScopeKind,
     Step,
     Toggle,
 )
-from bot.digest.model import TIME_PRESETS, Attachment, DaysMode, PeriodMode, Subscription
-from bot.digest.render import DigestItem
-from bot.keyboards import COMMON_TIMEZONES
-from bot.reports import fmt
-from bot.texts import t
 
 Callback = DigestCb | DigestSetCb | DigestCallCb | MenuCb
 
@@ -106,6 +114,19 @@ def card_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+class TelegramDigestButtons:
+    """The buttons digest messages carry, for ``bot.digest.buttons.DigestButtons``."""
+
+    def under_digest(
+        self, row_id: int, items: Sequence[DigestItem], handled: Collection[int], lang: str
+    ) -> InlineKeyboardMarkup | None:
+        markup = digest_message_keyboard(row_id, items, handled, lang)
+        return markup if markup.inline_keyboard else None
+
+    def send_now(self, sub_id: int, lang: str) -> InlineKeyboardMarkup | None:
+        return send_now_keyboard(sub_id, lang)
+
+
 def send_now_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
     """Under a digest that failed, or whose file did: the way to get it (Send now again)."""
     return InlineKeyboardMarkup(
@@ -149,7 +170,8 @@ def _footer(builder: InlineKeyboardBuilder, sid: int, step: Step, lang: str) -> 
 # ---------------------------------------------------------------- editor screens
 
 
-def time_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
+def time_keyboard(sid: int, lang: str, now: datetime) -> InlineKeyboardMarkup:
+    """Time presets and the common zones with their offsets at ``now``."""
     builder = InlineKeyboardBuilder()
     builder.row(
         *(
@@ -159,7 +181,7 @@ def time_keyboard(sid: int, lang: str) -> InlineKeyboardMarkup:
     )
     builder.row(_button(t("digest.btn.type_time", lang), _set(Field.TIME_TYPE, sid)))
     zones = [
-        _button(name, _set(Field.TZ, sid, str(index)))
+        _button(zone_label(name, now, lang), _set(Field.TZ, sid, str(index)))
         for index, name in enumerate(COMMON_TIMEZONES)
     ]
     for start in range(0, len(zones), 2):

@@ -1,0 +1,1 @@
+"""Near-real-time alerts on critical calls: rules, polling, exactly-once delivery."""

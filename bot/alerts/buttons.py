@@ -1,0 +1,24 @@
+"""The buttons under an alert, supplied by the Telegram side (``handlers.alerts_ui``):
+Open (the call card) and Handled ✓ for each call the message lists. The alert only passes
+the markup on to the Bot API unopened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeAlias
+
+ReplyMarkup: TypeAlias = Any
+"""A reply markup built by the Telegram side; opaque here."""
+
+
+class AlertButtons(Protocol):
+    def for_calls(self, rule_id: int, dialog_ids: Sequence[int], lang: str) -> ReplyMarkup | None:
+        """Buttons for the calls ``dialog_ids`` of rule ``rule_id``, in message order."""
+        ...
+
+
+class NoButtons:
+    """Alerts without buttons (built with no Telegram side)."""
+
+    def for_calls(self, rule_id: int, dialog_ids: Sequence[int], lang: str) -> ReplyMarkup | None:
+        return None

@@ -1,0 +1,80 @@
+"""Building the alert feature from the app's shared pieces and hooking it to the dispatcher.
+
+The composition root calls ``build_alerts`` once and ``install_alerts`` on the dispatcher;
+the poller then starts and stops with polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+
+from bot.alerts.buttons import AlertButtons
+from bot.alerts.poller import AlertPoller, CallFetcher, ChatSource, ConnectionSource
+from bot.alerts.scheduler import AlertScheduler
+from bot.alerts.service import AlertService
+from bot.clock import Clock
+from storage.alerts import AlertRepo
+from storage.db import Database
+from storage.digests import DigestRepo
+
+
+@dataclass
+class Alerts:
+    service: AlertService
+    scheduler: AlertScheduler
+
+    @property
+    def poller(self) -> AlertPoller:
+        return self.scheduler.poller
+
+    def kick(self) -> None:
+        """Poll now (SIGUSR1)."""
+        self.scheduler.kick()
+
+    async def start(self, bot: Bot) -> None:
+        await self.scheduler.start(bot)
+
+    async def stop(self) -> None:
+        await self.scheduler.stop()
+
+
+def build_alerts(
+    db: Database,
+    *,
+    calls: CallFetcher,
+    connections: ConnectionSource,
+    chats: ChatSource,
+    clock: Clock,
+    poll_seconds: int,
+    allowed: Callable[[int], bool] = lambda _user_id: True,
+    buttons: AlertButtons | None = None,
+) -> Alerts:
+    """Everything alerts need, on the bot's ``clock``; ``buttons`` builds Open and
+    Handled ✓ under alert messages (the Telegram side supplies them)."""
+    repo = AlertRepo(db)
+    digests = DigestRepo(db)
+    poller = AlertPoller(
+        repo=repo,
+        handled=digests,
+        calls=calls,
+        connections=connections,
+        chats=chats,
+        clock=clock,
+        buttons=buttons,
+        interval=timedelta(seconds=poll_seconds),
+        allowed=allowed,
+    )
+    scheduler = AlertScheduler(poller)
+    service = AlertService(repo, digests, clock, poll_soon=scheduler.kick)
+    return Alerts(service=service, scheduler=scheduler)
+
+
+def install_alerts(dispatcher: Dispatcher, alerts: Alerts) -> None:
+    """``alerts`` for handlers; the poller starts and stops with polling."""
+    dispatcher.workflow_data["alerts"] = alerts.service
+    dispatcher.startup.register(alerts.start)
+    dispatcher.shutdown.register(alerts.stop)

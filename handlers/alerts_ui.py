@@ -1,0 +1,55 @@
+"""The Telegram side of alert buttons: Open (the call card) and Handled ✓ per call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.texts import t
+
+
+class AlertAction(StrEnum):
+    OPEN = "o"
+    HANDLED = "h"
+
+
+class AlertCb(CallbackData, prefix="al"):
+    """``al:o:<rule>:<dialog>``: ids only, well within Telegram's 64 bytes."""
+
+    action: AlertAction
+    rule: int
+    dialog: int
+
+
+class TelegramAlertButtons:
+    """One row per call: Open and Handled ✓ (numbered when the message lists several)."""
+
+    def for_calls(
+        self, rule_id: int, dialog_ids: Sequence[int], lang: str
+    ) -> InlineKeyboardMarkup | None:
+        if not dialog_ids:
+            return None
+        numbered = len(dialog_ids) > 1
+        rows: list[list[InlineKeyboardButton]] = []
+        for number, dialog_id in enumerate(dialog_ids, start=1):
+            prefix = f"{number}. " if numbered else ""
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=prefix + t("alerts.button.open", lang),
+                        callback_data=AlertCb(
+                            action=AlertAction.OPEN, rule=rule_id, dialog=dialog_id
+                        ).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text=prefix + t("alerts.button.handled", lang),
+                        callback_data=AlertCb(
+                            action=AlertAction.HANDLED, rule=rule_id, dialog=dialog_id
+                        ).pack(),
+                    ),
+                ]
+            )
+        return InlineKeyboardMarkup(inline_keyboard=rows)

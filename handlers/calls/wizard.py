@@ -1,0 +1,239 @@
+"""/calls: the wizard's steps, one handler per button. They work on the live draft, which
+belongs to the one wizard message the user has open."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb
+from bot.messages import show
+from bot.prompts import ask_for_reply
+from bot.query.model import Period, PeriodKind
+from bot.texts import t
+from handlers.calls.context import CallsContext
+from handlers.calls.draft import (
+    FIELDS,
+    TYPED_FIELDS,
+    CallsFlow,
+    Draft,
+    apply_choice,
+    is_acceptable,
+    load,
+    save,
+    without,
+)
+from handlers.calls.keyboards import (
+    cb,
+    custom_period_question,
+    filters_screen,
+    only_menu,
+    open_wizard,
+    period_screen,
+    typed_screen,
+    value_screen,
+)
+from handlers.calls.results import run_summary
+from storage import Connection
+
+router = Router(name="calls.wizard")
+
+
+@router.message(Command("calls"))
+async def cmd_calls(message: Message, state: FSMContext, ctx: CallsContext) -> None:
+    conn = await ctx.require_connection(message)
+    if conn is not None:
+        await open_wizard(message, state, ctx, conn)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.CALLS))
+async def on_calls_menu(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
+    conn = await ctx.require_connection(query)
+    if conn is None:
+        return
+    await query.answer()
+    await open_wizard(query, state, ctx, conn)
+
+
+async def wizard_press(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> tuple[Draft, Connection] | None:
+    """The presser's draft for this very message and their connection; otherwise the press
+    is answered (out of date, or not connected) and None returned."""
+    draft = await load(state)
+    message = query.message
+    if draft is None or message is None or draft.message_id != message.message_id:
+        await query.answer(t("error.stale", ctx.lang), show_alert=True)
+        return None
+    conn = await ctx.require_connection(query)
+    if conn is None:
+        return None
+    if not is_acceptable(callback_data, draft):
+        await query.answer(t("error.stale", ctx.lang), show_alert=True)
+        return None
+    # A press is answered exactly once: Telegram refuses a second answer.
+    await query.answer()
+    return draft, conn
+
+
+async def ask_typed(query: CallbackQuery, ctx: CallsContext, question: str) -> None:
+    """In a group, also ask for the typed answer as a reply (privacy mode lets replies in)."""
+    message = query.message
+    if isinstance(message, Message):
+        thread = message.message_thread_id if message.is_topic_message else None
+        await ask_for_reply(
+            ctx.bot, message.chat, query.from_user, question, ctx.lang, thread_id=thread
+        )
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.FILTERS))
+async def on_filters(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
+    """Back to the filters: of the draft on its message; from a results message that is not
+    the draft's, a new draft starts from the query the message shows."""
+    message = query.message
+    draft = await load(state)
+    if message is not None and (draft is None or draft.message_id != message.message_id):
+        shown = await ctx.shown.current(message.chat.id, message.message_id)
+        draft = None
+        if shown is not None and shown.user_id == query.from_user.id:
+            draft = Draft(query=shown.query, message_id=message.message_id)
+    if draft is None or message is None:
+        await query.answer(t("error.stale", ctx.lang), show_alert=True)
+        return
+    conn = await ctx.require_connection(query)
+    if conn is None:
+        return
+    await query.answer()
+    await state.set_state(None)
+    text, markup = await filters_screen(ctx.presenter, conn, draft, ctx.lang)
+    await save(state, draft)
+    await show(query, text, markup)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.FIELD))
+async def on_field(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, conn = pressed
+    text, markup = await value_screen(
+        ctx.catalog, conn, draft, callback_data.f, callback_data.p, ctx.lang
+    )
+    await save(state, draft)
+    await show(query, text, markup)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.REMOVE))
+async def on_remove(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, conn = pressed
+    draft.query = without(draft.query, callback_data.f)
+    text, markup = await filters_screen(ctx.presenter, conn, draft, ctx.lang)
+    await save(state, draft)
+    await show(query, text, markup)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.SET))
+async def on_set(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, conn = pressed
+    updated = apply_choice(draft, callback_data.f, callback_data.v)
+    if updated is None:  # ruled out by is_acceptable
+        return
+    draft.query = updated
+    draft.text = ""
+    await state.set_state(None)
+    text, markup = await period_screen(ctx.presenter, conn, draft, ctx.lang)
+    await save(state, draft)
+    await show(query, text, markup)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.TYPE))
+async def on_type(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, _ = pressed
+    code = callback_data.f
+    assert code in TYPED_FIELDS, "checked by is_acceptable"
+    draft.typing = code
+    await state.set_state(CallsFlow.typing)
+    question = t(f"calls.type.{code}", ctx.lang)
+    text, markup = typed_screen(question, ctx.lang, cb(CallsAction.FIELD, code))
+    await save(state, draft)
+    await show(query, text, markup)
+    await ask_typed(query, ctx, question)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.PERIODS))
+async def on_periods(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, conn = pressed
+    await state.set_state(None)
+    text, markup = await period_screen(ctx.presenter, conn, draft, ctx.lang)
+    await save(state, draft)
+    await show(query, text, markup)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.CUSTOM))
+async def on_custom(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, _ = pressed
+    await state.set_state(CallsFlow.custom_period)
+    question = custom_period_question(ctx.lang, ctx.now().astimezone(ctx.tz).date())
+    text, markup = typed_screen(question, ctx.lang, cb(CallsAction.PERIODS))
+    await save(state, draft)
+    await show(query, text, markup)
+    await ask_typed(query, ctx, question)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.PERIOD))
+async def on_period(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    draft, conn = pressed
+    draft.query = draft.query.with_(period=Period(PeriodKind(callback_data.v)))
+    await state.set_state(None)
+    await save(state, draft)
+    await run_summary(query, ctx, conn, draft.query, query.from_user.id)
+
+
+@router.callback_query(CallsCb.filter(F.a == CallsAction.CANCEL))
+async def on_cancel(
+    query: CallbackQuery, callback_data: CallsCb, state: FSMContext, ctx: CallsContext
+) -> None:
+    pressed = await wizard_press(query, callback_data, state, ctx)
+    if pressed is None:
+        return
+    await state.clear()
+    if query.message is not None:
+        await ctx.shown.forget(query.message.chat.id, query.message.message_id)
+    await show(query, t("error.cancelled", ctx.lang), only_menu(ctx.lang))
+
+
+__all__ = ["FIELDS", "router"]
