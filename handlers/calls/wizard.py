@@ -6,7 +6,8 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb
 from bot.messages import show
@@ -88,6 +89,19 @@ async def ask_typed(query: CallbackQuery, ctx: CallsContext, question: str) -> N
         )
 
 
+async def step(
+    query: CallbackQuery,
+    state: FSMContext,
+    draft: Draft,
+    screen: tuple[str, InlineKeyboardMarkup],
+    to: State | None = None,
+) -> None:
+    """Show the next screen of the wizard: the flow's state, the draft saved, the edit."""
+    await state.set_state(to)
+    await save(state, draft)
+    await show(query, *screen)
+
+
 @router.callback_query(CallsCb.filter(F.a == CallsAction.FILTERS))
 async def on_filters(query: CallbackQuery, state: FSMContext, ctx: CallsContext) -> None:
     """Back to the filters: of the draft on its message; from a results message that is not
@@ -106,10 +120,7 @@ async def on_filters(query: CallbackQuery, state: FSMContext, ctx: CallsContext)
     if conn is None:
         return
     await query.answer()
-    await state.set_state(None)
-    text, markup = await filters_screen(ctx.presenter, conn, draft, ctx.lang)
-    await save(state, draft)
-    await show(query, text, markup)
+    await step(query, state, draft, await filters_screen(ctx.presenter, conn, draft, ctx.lang))
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.FIELD))
@@ -120,11 +131,10 @@ async def on_field(
     if pressed is None:
         return
     draft, conn = pressed
-    text, markup = await value_screen(
-        ctx.catalog, conn, draft, callback_data.f, callback_data.p, ctx.lang
-    )
-    await save(state, draft)
-    await show(query, text, markup)
+    code, page = callback_data.f, callback_data.p
+    screen = await value_screen(ctx.catalog, conn, draft, code, page, ctx.lang)
+    # Back from a typed value lands here too: the typing is over.
+    await step(query, state, draft, screen)
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.REMOVE))
@@ -136,9 +146,7 @@ async def on_remove(
         return
     draft, conn = pressed
     draft.query = without(draft.query, callback_data.f)
-    text, markup = await filters_screen(ctx.presenter, conn, draft, ctx.lang)
-    await save(state, draft)
-    await show(query, text, markup)
+    await step(query, state, draft, await filters_screen(ctx.presenter, conn, draft, ctx.lang))
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.SET))
@@ -154,10 +162,7 @@ async def on_set(
         return
     draft.query = updated
     draft.text = ""
-    await state.set_state(None)
-    text, markup = await period_screen(ctx.presenter, conn, draft, ctx.lang)
-    await save(state, draft)
-    await show(query, text, markup)
+    await step(query, state, draft, await period_screen(ctx.presenter, conn, draft, ctx.lang))
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.TYPE))
@@ -171,11 +176,9 @@ async def on_type(
     code = callback_data.f
     assert code in TYPED_FIELDS, "checked by is_acceptable"
     draft.typing = code
-    await state.set_state(CallsFlow.typing)
     question = t(f"calls.type.{code}", ctx.lang)
-    text, markup = typed_screen(question, ctx.lang, cb(CallsAction.FIELD, code))
-    await save(state, draft)
-    await show(query, text, markup)
+    screen = typed_screen(question, ctx.lang, cb(CallsAction.FIELD, code))
+    await step(query, state, draft, screen, CallsFlow.typing)
     await ask_typed(query, ctx, question)
 
 
@@ -187,10 +190,7 @@ async def on_periods(
     if pressed is None:
         return
     draft, conn = pressed
-    await state.set_state(None)
-    text, markup = await period_screen(ctx.presenter, conn, draft, ctx.lang)
-    await save(state, draft)
-    await show(query, text, markup)
+    await step(query, state, draft, await period_screen(ctx.presenter, conn, draft, ctx.lang))
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.CUSTOM))
@@ -201,11 +201,9 @@ async def on_custom(
     if pressed is None:
         return
     draft, _ = pressed
-    await state.set_state(CallsFlow.custom_period)
     question = custom_period_question(ctx.lang, ctx.now().astimezone(ctx.tz).date())
-    text, markup = typed_screen(question, ctx.lang, cb(CallsAction.PERIODS))
-    await save(state, draft)
-    await show(query, text, markup)
+    screen = typed_screen(question, ctx.lang, cb(CallsAction.PERIODS))
+    await step(query, state, draft, screen, CallsFlow.custom_period)
     await ask_typed(query, ctx, question)
 
 
