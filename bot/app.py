@@ -7,10 +7,11 @@ whole graph, and no module imports a global bot or dispatcher.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,6 +26,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 
 from bot.aiokk.client import AiokkClient
 from bot.aiokk.transport import AddressPolicy
+from bot.alerts.wiring import Alerts, build_alerts, install_alerts
 from bot.clock import Clock, clock_from_env
 from bot.config import Settings
 from bot.crypto import TokenCipher, load_or_create_key
@@ -41,6 +43,7 @@ from bot.startup import reach_telegram
 from bot.tasks import BackgroundTasks
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from handlers import get_routers
+from handlers.alerts_ui import TelegramAlertButtons
 from handlers.digests.keyboards import TelegramDigestButtons
 from storage import (
     CatalogRepo,
@@ -57,7 +60,18 @@ from storage.fsm import SQLiteStorage
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COMMANDS = ("start", "calls", "op", "digest", "connect", "status", "settings", "help", "cancel")
+COMMANDS = (
+    "start",
+    "calls",
+    "op",
+    "digest",
+    "alerts",
+    "connect",
+    "status",
+    "settings",
+    "help",
+    "cancel",
+)
 
 
 @dataclass
@@ -76,6 +90,45 @@ class Services:
     calls_presenter: CallsPresenter
     exports: ExportService
     digests: Digests
+    alerts: Alerts
+
+
+class KickSignal:
+    """SIGUSR1 runs a digest tick and an alert poll right away.
+
+    One handler for both: the event loop keeps one handler per signal, so a second
+    ``add_signal_handler`` would silently replace the first. Installed while polling runs.
+    """
+
+    def __init__(self, *kicks: Callable[[], None]) -> None:
+        self._kicks = kicks
+        self._installed = False
+
+    def kick(self) -> None:
+        for kick in self._kicks:
+            try:
+                kick()
+            except Exception:
+                # One feature failing to start its run must not keep the other from its own.
+                log.exception("SIGUSR1: %r failed", kick)
+
+    async def install(self) -> None:
+        sigusr1 = getattr(signal, "SIGUSR1", None)
+        if sigusr1 is None:
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(sigusr1, self.kick)
+        except (NotImplementedError, RuntimeError, ValueError):
+            log.info("SIGUSR1 is not available here; digests and alerts run on their timers only")
+            return
+        self._installed = True
+
+    async def remove(self) -> None:
+        if not self._installed:
+            return
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
+        self._installed = False
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -103,6 +156,10 @@ def build_dispatcher(services: Services) -> Dispatcher:
         exports=services.exports,
     )
     install_digests(dispatcher, services.digests)
+    install_alerts(dispatcher, services.alerts)
+    kick_signal = KickSignal(services.digests.scheduler.kick, services.alerts.kick)
+    dispatcher.startup.register(kick_signal.install)
+    dispatcher.shutdown.register(kick_signal.remove)
     install_exports(dispatcher, services.exports)
     dispatcher.update.outer_middleware(ReplyPacingMiddleware())
     dispatcher.update.outer_middleware(
@@ -198,6 +255,18 @@ async def open_services(
             allowed=settings.is_allowed,
             buttons=TelegramDigestButtons(),
         )
+        alerts = build_alerts(
+            db,
+            calls=calls,
+            connections=connections,
+            chats=chats,
+            clock=clock,
+            poll_seconds=settings.alerts_poll_seconds,
+            allowed=settings.is_allowed,
+            buttons=TelegramAlertButtons(),
+            catalog=catalog,
+            warmer=calls,
+        )
         yield Services(
             settings=settings,
             db=db,
@@ -211,6 +280,7 @@ async def open_services(
             calls_presenter=CallsPresenter(calls, catalog),
             exports=exports,
             digests=digests,
+            alerts=alerts,
         )
 
 

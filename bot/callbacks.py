@@ -42,6 +42,7 @@ class MenuAction(StrEnum):
     CALLS = "calls"
     OPERATOR = "op"
     DIGESTS = "dg"
+    ALERTS = "al"
     SETTINGS = "set"
     CONNECT = "conn"
     DEMO = "demo"
@@ -110,6 +111,7 @@ class OperatorAction(StrEnum):
     EXPORT = "e"
     ASK = "a"
     RETRY = "r"  # what failed on this message: the search or the scorecard
+    TREND = "t"  # the operator's last 8 weeks as a chart
 
 
 class OperatorCb(CallbackData, prefix="op"):

@@ -52,6 +52,7 @@ def main_menu(lang: str) -> InlineKeyboardMarkup:
         button(t("btn.calls", lang), MenuCb(action=MenuAction.CALLS)),
         button(t("btn.operator", lang), MenuCb(action=MenuAction.OPERATOR)),
         button(t("btn.digests", lang), MenuCb(action=MenuAction.DIGESTS)),
+        button(t("btn.alerts", lang), MenuCb(action=MenuAction.ALERTS)),
         button(t("btn.settings", lang), MenuCb(action=MenuAction.SETTINGS)),
     )
     builder.adjust(2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    alerts,
     calls,
     connect,
     digests,
@@ -25,6 +26,9 @@ def get_routers() -> list[Router]:
         settings.router,
         calls.router,
         operator.router,
+        # Before digests: /alerts typed while a digest step waits for text still opens the
+        # rules (the alert steps take no text that starts with "/", so /digest works too).
+        alerts.router,
         digests.router,
         exporting.router,
         fallback.router,

@@ -8,6 +8,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.callbacks import DialogId, RowId
 from bot.texts import t
 
 
@@ -20,8 +21,8 @@ class AlertCb(CallbackData, prefix="al"):
     """``al:o:<rule>:<dialog>``: ids only, well within Telegram's 64 bytes."""
 
     action: AlertAction
-    rule: int
-    dialog: int
+    rule: RowId
+    dialog: DialogId
 
 
 class TelegramAlertButtons:

@@ -15,6 +15,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -25,13 +26,20 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.aiokk.errors import AiokkError
 from bot.callbacks import MenuAction, MenuCb, OperatorAction, OperatorCb, parse_number
+from bot.digest.artifacts import TrendChartInput
+from bot.digest.model import BadCallRule
+from bot.digest.rule import BadCallMatcher
+from bot.digest.service import DigestService
 from bot.exports.job import ExportFormat
 from bot.isolation import outside_lock
 from bot.messages import error_sentence, esc, is_not_modified, show
 from bot.prompts import ask_for_reply
 from bot.query.model import CallQuery, OperatorPick, Period, PeriodKind, name_key, pick_labels
+from bot.query.service import INTERACTIVE
+from bot.reports.operator_trend import trend_caption, trend_weeks, week_label
 from bot.reports.render import list_row, render_card, render_operator_card
-from bot.reports.stats import compute_stats_async
+from bot.reports.stats import LOW_RATING, LOW_SCORE, compute_stats_async
+from bot.reports.trend import split_by_span, trend_points
 from bot.services.calls import comparison_label, period_label, progress_notice
 from bot.texts import t
 from handlers.calls.context import CallsContext, install_context
@@ -327,7 +335,12 @@ async def _scorecard(
     builder.row(*periods[:3])
     builder.row(*periods[3:])
     if stats.total:
-        builder.row(btn(t("calls.btn.xlsx", lang), cb(OperatorAction.EXPORT, ExportFormat.XLSX)))
+        builder.row(
+            btn(t("calls.btn.xlsx", lang), cb(OperatorAction.EXPORT, ExportFormat.XLSX)),
+            btn(t("op.btn.trend", lang), cb(OperatorAction.TREND)),
+        )
+    else:
+        builder.row(btn(t("op.btn.trend", lang), cb(OperatorAction.TREND)))
     builder.row(btn(t("btn.back", lang), cb(OperatorAction.ASK)), *menu_row(lang))
     if away.moved_on:  # the user went on meanwhile: no buttons that need this lookup
         builder = InlineKeyboardBuilder()
@@ -434,6 +447,52 @@ async def on_export(query: CallbackQuery, state: FSMContext, ctx: CallsContext) 
         await _stale(query, ctx)
         return
     await launch_export(query, lookup.query(), ExportFormat.XLSX, ctx, conn)
+
+
+@router.callback_query(OperatorCb.filter(F.a == OperatorAction.TREND))
+async def on_trend(
+    query: CallbackQuery, state: FSMContext, ctx: CallsContext, digests: DigestService
+) -> None:
+    """The operator's last 8 weeks as a chart: one fetch of the whole range, split by week."""
+    pressed = await _pressed(query, state, ctx)
+    if pressed is None:
+        return
+    lookup, conn = pressed
+    message = query.message
+    if lookup.pick is None or message is None:
+        await _stale(query, ctx)
+        return
+    lang, tz = ctx.lang, ctx.tz
+    spans = trend_weeks(ctx.now().astimezone(tz).date())
+    weeks = CallQuery(period=Period.custom(spans[0][0], spans[-1][1])).with_operator(lookup.pick)
+    await query.answer()
+    await ctx.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_PHOTO)
+    thread = message.message_thread_id if isinstance(message, Message) else None
+    try:
+        async with outside_lock():
+            result = await ctx.presenter.service.fetch(conn, weeks, tz, policy=INTERACTIVE)
+    except AiokkError as error:
+        await ctx.bot.send_message(
+            message.chat.id, error_sentence(error, lang), message_thread_id=thread
+        )
+        return
+    low = BadCallMatcher(BadCallRule(max_rating=LOW_RATING, min_score=LOW_SCORE))
+    points = trend_points(split_by_span(result.records, spans, tz), spans, low.is_bad)
+    chart = await digests.artifacts.chart(
+        TrendChartInput(
+            labels=tuple(week_label(point.span) for point in points),
+            script=tuple(point.script for point in points),
+            bad_share=tuple(point.bad_share for point in points),
+            title=t("op.trend.title", lang, name=lookup.pick.name),
+            lang=lang,
+        )
+    )
+    await ctx.bot.send_photo(
+        message.chat.id,
+        BufferedInputFile(chart, filename="trend.png"),
+        caption=trend_caption(lookup.label, points, lang),
+        message_thread_id=thread,
+    )
 
 
 async def _typing(query: CallbackQuery, ctx: CallsContext) -> None:

@@ -429,6 +429,15 @@ class AlertRepo:
             [(error, rule_id, dialog_id, SeenState.PENDING) for dialog_id in dialog_ids],
         )
 
+    async def sent_message(self, rule_id: int, dialog_id: int) -> int | None:
+        """The message that carried the call's alert (None when it was never confirmed
+        sent): the buttons under an alert act only from that message."""
+        row = await self._db.fetch_one(
+            "SELECT message_id FROM alert_seen WHERE rule_id = ? AND dialog_id = ? AND state = ?",
+            (rule_id, dialog_id, SeenState.SENT),
+        )
+        return int(row[0]) if row is not None and row[0] is not None else None
+
     async def states(self, rule_id: int) -> dict[int, str]:
         rows = await self._db.fetch_all(
             "SELECT dialog_id, state FROM alert_seen WHERE rule_id = ?", (rule_id,)

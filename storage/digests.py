@@ -18,6 +18,7 @@ import aiosqlite
 from bot.digest.model import (
     Attachment,
     BadCallRule,
+    Cadence,
     DaysMode,
     PauseReason,
     PeriodMode,
@@ -50,6 +51,7 @@ class Part:
 
     CHART = "chart"  # the chart as a photo of its own (the text did not fit its caption)
     MESSAGE = "message"  # the text, or the chart with the text as its caption
+    REPORT = "report"  # a weekly or monthly report's table and trends (after its chart)
     FILE = "file"
     FILE_NOTE = "file_note"  # the line saying the file failed and how to get it
 
@@ -94,7 +96,7 @@ _SUB_COLUMNS = (
     "id, chat_id, thread_id, chat_title, owner_user_id, owner_name, language, hour, minute,"
     " timezone, days, weekdays, period, scope, rating_on, max_rating, score_on, min_score,"
     " signals_on, signals, attachment, chart, skip_empty, paused, pause_reason, pause_detail,"
-    " next_run, created_by"
+    " next_run, created_by, cadence"
 )
 _RUN_COLUMNS = (
     "id, subscription_id, period_start, period_end, due_at, state, attempts, claimed_at,"
@@ -133,6 +135,7 @@ def subscription_from_row(row: RowLike) -> Subscription:
             timezone=row["timezone"],
             days=DaysMode(row["days"]),
             weekdays=weekdays,
+            cadence=_cadence(row),
         ),
         period=PeriodMode(row["period"]),
         scope=scope_query(json.loads(row["scope"])),
@@ -152,6 +155,15 @@ def subscription_from_row(row: RowLike) -> Subscription:
         pause_detail=row["pause_detail"],
         next_run=_time(row["next_run"]),
     )
+
+
+def _cadence(row: RowLike) -> Cadence:
+    """A wizard draft saved before cadences existed has none: it is daily."""
+    try:
+        value = row["cadence"]
+    except (KeyError, IndexError):
+        return Cadence.DAILY
+    return Cadence(value) if value in set(Cadence) else Cadence.DAILY
 
 
 def subscription_to_row(sub: Subscription) -> dict[str, Any]:
@@ -186,6 +198,7 @@ def subscription_to_row(sub: Subscription) -> dict[str, Any]:
         "pause_detail": sub.pause_detail,
         "next_run": _db_time(sub.next_run),
         "created_by": sub.created_by,
+        "cadence": schedule.cadence.value,
     }
 
 

@@ -311,6 +311,11 @@ CREATE TABLE alert_polls (
 );
 """
 
+# Weekly and monthly digests: how often a subscription runs. Existing ones stay daily.
+_MIGRATION_7 = """
+ALTER TABLE digest_subscriptions ADD COLUMN cadence TEXT NOT NULL DEFAULT 'daily';
+"""
+
 MIGRATIONS: list[Migration] = [
     (1, _MIGRATION_1),
     (2, _MIGRATION_2),
@@ -318,6 +323,7 @@ MIGRATIONS: list[Migration] = [
     (4, _MIGRATION_4),
     (5, _MIGRATION_5),
     (6, _MIGRATION_6),
+    (7, _MIGRATION_7),
 ]
 
 _VERSION_TABLE = """

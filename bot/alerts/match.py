@@ -52,12 +52,18 @@ class RuleMatcher:
         self.rule = rule
         self._scope = scope_filter(rule)
 
-    def hit(self, record: RawRecord, now: datetime) -> Hit | None:
+    def hit(
+        self, record: RawRecord, now: datetime, *, fresh_for: timedelta | None = FRESH_FOR
+    ) -> Hit | None:
+        """Why ``record`` alerts, or None; ``fresh_for`` None takes a call of any age (a
+        test of the rule looks back further than a poll)."""
         key = raw.dialog_id(record)
         moment = raw.call_date(record)
         if key is None or moment is None or moment.utcoffset() is None:
             return None
-        if abs(now.timestamp() - moment.timestamp()) > FRESH_FOR.total_seconds():
+        if fresh_for is not None and (
+            abs(now.timestamp() - moment.timestamp()) > fresh_for.total_seconds()
+        ):
             return None
         if not self._scope.matches_fields(record):
             return None

@@ -139,8 +139,12 @@ class AlertPoller:
     def attach(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def poll_once(self) -> PollReport:
-        """Poll every connection whose turn it is, then deliver what is due."""
+    async def poll_once(self, *, force: bool = False) -> PollReport:
+        """Poll every connection whose turn it is, then deliver what is due.
+
+        ``force`` (SIGUSR1) polls even a connection polled within the interval: whoever
+        sends the signal wants a poll now. Delivery stays exactly once either way, since
+        it rests on the claims in ``alert_seen``, not on the turns."""
         if self._bot is None:
             raise RuntimeError("the alert poller has no bot: attach() one first")
         report = PollReport()
@@ -149,7 +153,10 @@ class AlertPoller:
         mine: dict[int, list[int]] = defaultdict(list)
         if groups:
             results = await asyncio.gather(
-                *(self._poll_connection(conn, rules, now, report) for conn, rules in groups)
+                *(
+                    self._poll_connection(conn, rules, now, report, force=force)
+                    for conn, rules in groups
+                )
             )
             for claimed in results:
                 for rule_id, ids in claimed.items():
@@ -179,12 +186,18 @@ class AlertPoller:
     # -- polling ---------------------------------------------------------------------------
 
     async def _poll_connection(
-        self, conn: ConnectionInfo, rules: list[AlertRule], now: datetime, report: PollReport
+        self,
+        conn: ConnectionInfo,
+        rules: list[AlertRule],
+        now: datetime,
+        report: PollReport,
+        *,
+        force: bool = False,
     ) -> dict[int, list[int]]:
         turn = await self._repo.claim_poll(
             conn.id,
             now,
-            every=self.interval * _EARLY,
+            every=timedelta(0) if force else self.interval * _EARLY,
             full_every=FULL_EVERY,
             owner=self.owner,
         )

@@ -29,6 +29,7 @@ class AlertScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self._force = False
         self._stopping = False
 
     async def start(self, bot: Bot) -> None:
@@ -36,7 +37,7 @@ class AlertScheduler:
         self._stopping = False
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
-            self.kick,
+            self._on_timer,
             IntervalTrigger(seconds=self.poller.interval.total_seconds(), timezone=UTC),
             id=_JOB,
             next_run_time=datetime.now(UTC),
@@ -47,20 +48,28 @@ class AlertScheduler:
         self._scheduler = scheduler
         log.info("alert poller started (every %s)", self.poller.interval)
 
-    def kick(self) -> None:
-        """Poll now in the background, or right after the poll that is running."""
+    def kick(self, *, force: bool = False) -> None:
+        """Poll now in the background, or right after the poll that is running;
+        ``force`` (SIGUSR1) polls connections polled within the interval too."""
         if self._stopping:
             return
+        self._force = self._force or force
         if self._task is not None and not self._task.done():
             self._again = True
             return
         self._task = asyncio.get_running_loop().create_task(self._loop(), context=on_own_schedule())
 
+    async def _on_timer(self) -> None:
+        # A coroutine, so that APScheduler runs it on the event loop: a plain function
+        # would run in a worker thread, which has no running loop to start the poll on.
+        self.kick()
+
     async def _loop(self) -> None:
         while True:
             self._again = False
+            force, self._force = self._force, False
             try:
-                await self.poller.poll_once()
+                await self.poller.poll_once(force=force)
             except asyncio.CancelledError:
                 raise
             except Exception:

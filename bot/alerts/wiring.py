@@ -15,9 +15,10 @@ from aiogram import Bot, Dispatcher
 from bot.alerts.buttons import AlertButtons
 from bot.alerts.poller import AlertPoller, CallFetcher, ChatSource, ConnectionSource
 from bot.alerts.scheduler import AlertScheduler
-from bot.alerts.service import AlertService
+from bot.alerts.service import AlertService, CatalogWarmer
 from bot.clock import Clock
 from storage.alerts import AlertRepo
+from storage.catalog import CatalogRepo
 from storage.db import Database
 from storage.digests import DigestRepo
 
@@ -32,8 +33,8 @@ class Alerts:
         return self.scheduler.poller
 
     def kick(self) -> None:
-        """Poll now (SIGUSR1)."""
-        self.scheduler.kick()
+        """Poll now, even a connection polled within the interval (SIGUSR1)."""
+        self.scheduler.kick(force=True)
 
     async def start(self, bot: Bot) -> None:
         await self.scheduler.start(bot)
@@ -52,9 +53,12 @@ def build_alerts(
     poll_seconds: int,
     allowed: Callable[[int], bool] = lambda _user_id: True,
     buttons: AlertButtons | None = None,
+    catalog: CatalogRepo | None = None,
+    warmer: CatalogWarmer | None = None,
 ) -> Alerts:
     """Everything alerts need, on the bot's ``clock``; ``buttons`` builds Open and
-    Handled ✓ under alert messages (the Telegram side supplies them)."""
+    Handled ✓ under alert messages (the Telegram side supplies them); ``catalog`` and
+    ``warmer`` offer the rule wizard its choices."""
     repo = AlertRepo(db)
     digests = DigestRepo(db)
     poller = AlertPoller(
@@ -69,7 +73,17 @@ def build_alerts(
         allowed=allowed,
     )
     scheduler = AlertScheduler(poller)
-    service = AlertService(repo, digests, clock, poll_soon=scheduler.kick)
+    service = AlertService(
+        repo,
+        digests,
+        clock,
+        poll_soon=scheduler.kick,
+        calls=calls,
+        connections=connections,
+        catalog=catalog,
+        warmer=warmer,
+        allowed=allowed,
+    )
     return Alerts(service=service, scheduler=scheduler)
 
 

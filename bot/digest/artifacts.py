@@ -19,12 +19,15 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
 from bot.aiokk.raw import RawRecord
 from bot.digest.model import Attachment
 from bot.workers import exit_with_parent
+
+if TYPE_CHECKING:
+    from bot.reports.export import TableSheet
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,45 @@ class ChartInput:
         return cls(tuple(per_operator), tuple(sorted(ratings.items())), title, lang)
 
     def key(self) -> str:
-        encoded = json.dumps(
-            [self.per_operator, self.ratings, self.title, self.lang], ensure_ascii=False
+        return _key(["bad", self.per_operator, self.ratings, self.title, self.lang])
+
+    def render(self) -> bytes:
+        """Worker side: the PNG chart."""
+        from bot.reports.chart import render_bad_calls_chart
+
+        return render_bad_calls_chart(
+            list(self.per_operator), dict(self.ratings), title=self.title, lang=self.lang
         )
-        return hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrendChartInput:
+    """Script % and bad-call share per week or month (None: no calls that period)."""
+
+    labels: tuple[str, ...]
+    script: tuple[float | None, ...]
+    bad_share: tuple[float | None, ...]
+    title: str
+    lang: str
+
+    def key(self) -> str:
+        return _key(["trend", self.labels, self.script, self.bad_share, self.title, self.lang])
+
+    def render(self) -> bytes:
+        """Worker side: the PNG chart."""
+        from bot.reports.chart import render_trend_chart
+
+        return render_trend_chart(
+            self.labels, self.script, self.bad_share, title=self.title, lang=self.lang
+        )
+
+
+ChartJob: TypeAlias = ChartInput | TrendChartInput
+
+
+def _key(parts: list[object]) -> str:
+    encoded = json.dumps(parts, ensure_ascii=False)
+    return hashlib.blake2b(encoded.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -62,15 +100,13 @@ class FileInput:
     tz_name: str
     lang: str
     delimiter: str = ";"
+    operators: TableSheet | None = None
+    """A weekly or monthly report's per-operator sheet (Excel only)."""
 
 
-def render_chart(job: ChartInput) -> bytes:
+def render_chart(job: ChartJob) -> bytes:
     """Worker side: the PNG chart."""
-    from bot.reports.chart import render_bad_calls_chart
-
-    return render_bad_calls_chart(
-        list(job.per_operator), dict(job.ratings), title=job.title, lang=job.lang
-    )
+    return job.render()
 
 
 def render_file(job: FileInput) -> bytes:
@@ -97,6 +133,7 @@ def render_file(job: FileInput) -> bytes:
         lang=job.lang,
         packs=packs,
         summary=summary_sheet(compute_stats(job.records), job.lang),
+        operators=job.operators,
     )
     return buffer.getvalue()
 
@@ -123,7 +160,7 @@ def _worker_pid() -> int:
 
 
 class Artifacts(Protocol):
-    async def chart(self, job: ChartInput) -> bytes: ...
+    async def chart(self, job: ChartJob) -> bytes: ...
 
     async def file(self, job: FileInput) -> bytes: ...
 
@@ -141,7 +178,7 @@ class _MemoArtifacts:
         self._charts: OrderedDict[str, asyncio.Future[bytes]] = OrderedDict()
         self.charts_rendered = 0
 
-    async def chart(self, job: ChartInput) -> bytes:
+    async def chart(self, job: ChartJob) -> bytes:
         key = job.key()
         pending = self._charts.get(key) if self._memo else None
         if pending is not None and _reusable(pending):

@@ -22,6 +22,14 @@ WORKING_DAYS: frozenset[int] = frozenset(range(5))
 ALL_DAYS: frozenset[int] = frozenset(range(7))
 
 
+class Cadence(StrEnum):
+    """How often a digest runs and how long a period it reports on."""
+
+    DAILY = "daily"  # on the days of ``DaysMode``, about the previous day(s)
+    WEEKLY = "weekly"  # on one weekday, about the previous Monday–Sunday
+    MONTHLY = "monthly"  # on the 1st, about the previous month
+
+
 class DaysMode(StrEnum):
     DAILY = "daily"
     WORKDAYS = "work"
@@ -63,6 +71,9 @@ class Schedule:
     timezone: str = "Asia/Almaty"
     days: DaysMode = DaysMode.DAILY
     weekdays: frozenset[int] = frozenset()
+    cadence: Cadence = Cadence.DAILY
+    """Weekly: ``days`` is ``WEEKDAYS`` with exactly one weekday. Monthly: the 1st;
+    ``days`` is ``DAILY`` and unused."""
 
     def __post_init__(self) -> None:
         if not (0 <= self.hour <= 23 and 0 <= self.minute <= 59):
@@ -71,6 +82,35 @@ class Schedule:
             raise ValueError(f"invalid weekdays {sorted(self.weekdays)}")
         if self.days is DaysMode.WEEKDAYS and not self.weekdays:
             raise ValueError("chosen weekdays cannot be empty")
+        if self.cadence is Cadence.WEEKLY and (
+            self.days is not DaysMode.WEEKDAYS or len(self.weekdays) != 1
+        ):
+            raise ValueError("a weekly digest runs on exactly one weekday")
+        if self.cadence is Cadence.MONTHLY and self.days is not DaysMode.DAILY:
+            raise ValueError("a monthly digest runs on the 1st, not on weekdays")
+
+    @classmethod
+    def weekly(cls, weekday: int, **fields: Any) -> Schedule:
+        return cls(
+            days=DaysMode.WEEKDAYS,
+            weekdays=frozenset({weekday}),
+            cadence=Cadence.WEEKLY,
+            **fields,
+        )
+
+    @classmethod
+    def monthly(cls, **fields: Any) -> Schedule:
+        return cls(days=DaysMode.DAILY, weekdays=frozenset(), cadence=Cadence.MONTHLY, **fields)
+
+    @property
+    def weekday(self) -> int:
+        """The weekday of a weekly digest (Monday = 0)."""
+        return min(self.weekdays) if self.weekdays else 0
+
+    @property
+    def periodic(self) -> bool:
+        """Weekly or monthly: a report with per-operator trends, not only bad calls."""
+        return self.cadence is not Cadence.DAILY
 
     def with_(self, **changes: Any) -> Schedule:
         return dataclasses.replace(self, **changes)

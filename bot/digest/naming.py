@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Protocol
 
-from bot.digest.model import WORKING_DAYS, Attachment, DaysMode, Schedule, Subscription
+from bot.digest.model import WORKING_DAYS, Attachment, Cadence, DaysMode, Schedule, Subscription
 from bot.query.model import CallQuery
 from bot.texts import t
 from storage.catalog import QuestionPackEntry
@@ -33,6 +33,13 @@ def weekday_names(lang: str) -> list[str]:
 
 
 def days_text(schedule: Schedule, lang: str) -> str:
+    match schedule.cadence:
+        case Cadence.WEEKLY:
+            return t("digest.weekly_on", lang).split(",")[schedule.weekday]
+        case Cadence.MONTHLY:
+            return t("digest.days.monthly", lang)
+        case Cadence.DAILY:
+            pass
     match schedule.days:
         case DaysMode.DAILY:
             return t("digest.days.daily", lang)
@@ -46,7 +53,18 @@ def days_text(schedule: Schedule, lang: str) -> str:
 
 
 def schedule_text(sub: Subscription, lang: str) -> str:
+    """``09:00 (Asia/Almaty) · по будням``; ``по понедельникам в 09:00 (Asia/Almaty), за
+    прошлую неделю`` for a weekly or monthly digest."""
     schedule = sub.schedule
+    if schedule.periodic:
+        return t(
+            "digest.schedule.periodic",
+            lang,
+            days=days_text(schedule, lang),
+            time=schedule.hhmm,
+            tz=esc(schedule.timezone),
+            period=t(f"digest.period.{schedule.cadence.value}", lang),
+        )
     return f"{schedule.hhmm} ({esc(schedule.timezone)}) · {days_text(schedule, lang)}"
 
 

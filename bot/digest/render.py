@@ -153,6 +153,7 @@ class RenderContext:
     owner_name: str | None = None  # set when someone else's connection feeds the chat
     late_due: datetime | None = None  # the due time, when the digest is sent late
     preview: bool = False
+    previous_label: str | None = None  # "прошлой неделе"; by default the same number of days
 
 
 def _share(figures: DigestFigures, lang: str) -> str:
@@ -206,7 +207,7 @@ def _head(figures: DigestFigures, ctx: RenderContext) -> list[str]:
             lines.append(compare_counts(figures.bad, None, "", lang))
         else:
             days = (figures.end - figures.start).days + 1
-            label = previous_period_label(days, lang)
+            label = ctx.previous_label or previous_period_label(days, lang)
             change = compare_counts(figures.bad, figures.previous_bad, label, lang)
             lines.append(
                 t("digest.msg.change", lang, cmp=change, n=fmt.integer(figures.previous_bad, lang))

@@ -18,18 +18,27 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, Telegra
 from aiogram.types import BufferedInputFile, Message
 
 from bot.aiokk import raw
+from bot.aiokk.raw import RawRecord
 from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ChartInput, FileInput
 from bot.digest.buttons import DigestButtons
 from bot.digest.content import DigestFigures, compute_figures
-from bot.digest.model import Attachment, Subscription, scope_dict
+from bot.digest.model import Attachment, Cadence, Subscription, scope_dict
 from bot.digest.naming import ScopeNames, attachment_ext, scope_label
+from bot.digest.period_report import (
+    PeriodParts,
+    PeriodReport,
+    build_period_report,
+    fetch_span,
+    report_spans,
+)
 from bot.digest.render import (
     RenderContext,
     RenderedDigest,
     chart_title,
     render_digest,
     render_empty,
+    rule_text,
 )
 from bot.digest.rule import BadCallMatcher
 from bot.digest.schedule import zone
@@ -37,7 +46,7 @@ from bot.pacing import never_arrived
 from bot.query.model import CallQuery, Period
 from bot.query.service import ConnectionInfo, QueryResult
 from bot.reports.export import export_filename
-from bot.texts import LANGUAGES
+from bot.texts import LANGUAGES, t
 from storage.chats import ChatSettings
 from storage.digests import DigestRepo, Part
 
@@ -94,6 +103,8 @@ class BuiltDigest:
     chart: bytes | None
     file: tuple[str, bytes] | None
     query: dict[str, Any]
+    report: str | None = None
+    """A weekly or monthly report's own message (HTML); its chart is the trend."""
 
     @property
     def skip(self) -> bool:
@@ -173,21 +184,20 @@ class DigestRunner:
         lang, chat_settings = await self.language(sub)
         tz = zone(sub.schedule)
         start, end = period
-        query = sub.scope.with_(period=Period.custom(start, end))
-        result = await self._calls.fetch(connection, query, tz, with_previous=True)
         matcher = BadCallMatcher(sub.rule)
+        records, previous, report = await self._fetch(connection, sub, period, tz, matcher)
         bad_ids = [
             key
-            for record in result.records
+            for record in records
             if matcher.is_bad(record) and (key := raw.dialog_id(record)) is not None
         ]
         handled = await self._repo.handled(sub.chat_id, bad_ids) if bad_ids else {}
         figures = compute_figures(
-            result.records,
+            records,
             matcher,
             start=start,
             end=end,
-            previous=result.previous,
+            previous=previous,
             handled=handled.keys(),
         )
         label = await scope_label(sub.scope, lang, self._names, connection.id)
@@ -199,13 +209,23 @@ class DigestRunner:
             owner_name=sub.owner_name if sub.fed_by_someone_else else None,
             late_due=late_due,
             preview=preview,
+            previous_label=(
+                t(f"digest.previous.{sub.schedule.cadence.value}", lang) if report else None
+            ),
         )
         empty = figures.bad == 0
         rendered = render_empty(figures, ctx) if empty else render_digest(figures, ctx)
         chart: bytes | None = None
         attachment: tuple[str, bytes] | None = None
-        if not empty:
-            if sub.chart and not delivered & {Part.CHART, Part.MESSAGE}:
+        report_text: str | None = None
+        if report is not None:
+            report_text = report.text(
+                rule_text(sub.rule, lang), lang, file_has_table=sub.attachment is Attachment.XLSX
+            )
+            if sub.chart and Part.CHART not in delivered:
+                chart = await self._artifacts.chart(report.chart(lang))
+        if report is not None or not empty:
+            if report is None and sub.chart and not delivered & {Part.CHART, Part.MESSAGE}:
                 chart = await self._artifacts.chart(
                     ChartInput.of(
                         figures.per_operator, figures.ratings, chart_title(figures, lang), lang
@@ -219,6 +239,11 @@ class DigestRunner:
                         tz.key,
                         lang,
                         chat_settings.csv_delimiter,
+                        operators=(
+                            report.operators_sheet(lang)
+                            if report is not None and sub.attachment is Attachment.XLSX
+                            else None
+                        ),
                     )
                 )
                 name = export_filename(
@@ -236,7 +261,33 @@ class DigestRunner:
             chart=chart,
             file=attachment,
             query=scope_dict(sub.scope),
+            report=report_text,
         )
+
+    async def _fetch(
+        self,
+        connection: ConnectionInfo,
+        sub: Subscription,
+        period: tuple[date, date],
+        tz: ZoneInfo,
+        matcher: BadCallMatcher,
+    ) -> tuple[list[RawRecord], list[RawRecord] | None, PeriodReport | None]:
+        """The period's calls, the previous period's, and a weekly or monthly report.
+
+        A weekly or monthly digest fetches its whole trend (8 weeks, 6 months) at once
+        and splits it by local date; a daily one fetches its days and the days before.
+        """
+        schedule = sub.schedule
+        if schedule.cadence is Cadence.DAILY:
+            query = sub.scope.with_(period=Period.custom(*period))
+            result = await self._calls.fetch(connection, query, tz, with_previous=True)
+            return result.records, result.previous, None
+        spans = report_spans(schedule, period)
+        query = sub.scope.with_(period=Period.custom(*fetch_span(spans)))
+        result = await self._calls.fetch(connection, query, tz)
+        parts = PeriodParts.split(result.records, spans, tz)
+        report = build_period_report(parts, schedule.cadence, matcher.is_bad)
+        return parts.current, parts.previous, report
 
     async def deliver(self, bot: Bot, built: BuiltDigest, *, run_id: int | None = None) -> Delivery:
         """Send the digest: chart (with the text as caption when it fits), text, file.
@@ -255,20 +306,21 @@ class DigestRunner:
             run_id,
             await self._repo.parts(run_id) if run_id else frozenset(),
         )
+        # A weekly or monthly report sends its trend chart with the report, after the calls.
+        with_calls_chart = built.chart if built.report is None else None
         if built.empty:
             if not journal.has(Part.MESSAGE):
                 await journal.send(
                     Part.MESSAGE,
                     bot.send_message(chat_id, built.rendered.text(), message_thread_id=thread_id),
                 )
-            return journal.delivery()
-        if not journal.has(Part.MESSAGE):
+        elif not journal.has(Part.MESSAGE):
             row_id = await self._repo.add_message(
                 sub.id, chat_id, "text", built.message_body(), self._clock()
             )
             markup = self._buttons.under_digest(row_id, built.rendered.items, set(), built.lang)
             text = built.rendered.text()
-            if built.chart is not None and built.rendered.fits_caption():
+            if with_calls_chart is not None and built.rendered.fits_caption():
                 await journal.send(
                     Part.MESSAGE,
                     bot.send_photo(
@@ -281,7 +333,7 @@ class DigestRunner:
                     message_row=(row_id, "caption"),
                 )
             else:
-                if built.chart is not None and not journal.has(Part.CHART):
+                if with_calls_chart is not None and not journal.has(Part.CHART):
                     await journal.send(
                         Part.CHART,
                         bot.send_photo(chat_id, _photo(built), message_thread_id=thread_id),
@@ -292,6 +344,17 @@ class DigestRunner:
                         chat_id, text, reply_markup=markup, message_thread_id=thread_id
                     ),
                     message_row=(row_id, "text"),
+                )
+        if built.report is not None:
+            if built.chart is not None and not journal.has(Part.CHART):
+                await journal.send(
+                    Part.CHART,
+                    bot.send_photo(chat_id, _photo(built), message_thread_id=thread_id),
+                )
+            if not journal.has(Part.REPORT):
+                await journal.send(
+                    Part.REPORT,
+                    bot.send_message(chat_id, built.report, message_thread_id=thread_id),
                 )
         if built.file is not None and not journal.has(Part.FILE):
             name, data = built.file

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.digest.model import ALL_DAYS, WORKING_DAYS, PeriodMode, Schedule
+from bot.digest.model import ALL_DAYS, WORKING_DAYS, Cadence, PeriodMode, Schedule
 
 _DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -35,6 +35,10 @@ def _day_of_week(days: frozenset[int]) -> str | None:
 
 
 def trigger(schedule: Schedule) -> CronTrigger:
+    if schedule.cadence is Cadence.MONTHLY:
+        return CronTrigger(
+            day=1, hour=schedule.hour, minute=schedule.minute, timezone=zone(schedule)
+        )
     return CronTrigger(
         hour=schedule.hour,
         minute=schedule.minute,
@@ -74,12 +78,23 @@ def previous_run_day(schedule: Schedule, day: date) -> date:
 
 
 def covered_days(schedule: Schedule, mode: PeriodMode, run_day: date) -> tuple[date, date]:
-    """The inclusive local dates a run on ``run_day`` reports on; they always end yesterday.
+    """The inclusive local dates a run on ``run_day`` reports on.
 
-    ``AUTO`` covers the days since the previous scheduled day: the previous
-    day when the digest runs daily, Friday–Sunday on a Monday with working days.
+    Weekly: the last complete Monday–Sunday before ``run_day``. Monthly: the month
+    before ``run_day``'s. Daily (``mode``): they end yesterday; ``AUTO`` covers the days
+    since the previous scheduled day: the previous day when the digest runs daily,
+    Friday–Sunday on a Monday with working days.
     """
     end = run_day - timedelta(days=1)
+    match schedule.cadence:
+        case Cadence.WEEKLY:
+            monday = run_day - timedelta(days=run_day.weekday())
+            return monday - timedelta(days=7), monday - timedelta(days=1)
+        case Cadence.MONTHLY:
+            last = run_day.replace(day=1) - timedelta(days=1)
+            return last.replace(day=1), last
+        case Cadence.DAILY:
+            pass
     match mode:
         case PeriodMode.DAY:
             return end, end

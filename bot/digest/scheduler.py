@@ -1,8 +1,9 @@
 """The minute tick: claim due digests, build them concurrently, send them as they are ready.
 
 An APScheduler ``AsyncIOScheduler`` job fires every minute and once at start;
-SIGUSR1 asks for a tick right away. A tick never overlaps another in the same
-process (a request during a tick runs one more tick after it); processes
+``kick`` asks for a tick right away (SIGUSR1, handled in ``bot.app``). A tick
+never overlaps another in the same process (a request during a tick runs one
+more tick after it); processes
 sharing a database are kept apart by the claims.
 
 Exactly once: each part of a digest (chart, message, file) is recorded as soon
@@ -28,7 +29,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -120,13 +120,12 @@ class DigestScheduler:
         self._tick_task: asyncio.Task[None] | None = None
         self._again = False
         self._last_prune: datetime | None = None
-        self._signal_installed = False
         self._warm_up: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, bot: Bot) -> None:
-        """Start the minute job (first tick now) and the SIGUSR1 handler."""
+        """Start the minute job (first tick now)."""
         self._bot = bot
         self._stopping.clear()
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -141,7 +140,6 @@ class DigestScheduler:
         )
         scheduler.start()
         self._scheduler = scheduler
-        self._install_signal()
         log.info("digest scheduler started (instance %s)", self._claimer.owner)
 
     async def _warm_artifacts_if_needed(self) -> None:
@@ -168,10 +166,6 @@ class DigestScheduler:
             self._warm_up.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._warm_up
-        if self._signal_installed:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGUSR1)
-            self._signal_installed = False
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
@@ -185,17 +179,6 @@ class DigestScheduler:
                 await task
         await self._runner.artifacts.close()
         log.info("digest scheduler stopped")
-
-    def _install_signal(self) -> None:
-        sigusr1 = getattr(signal, "SIGUSR1", None)
-        if sigusr1 is None:
-            return
-        try:
-            asyncio.get_running_loop().add_signal_handler(sigusr1, self.kick)
-        except (NotImplementedError, RuntimeError, ValueError):
-            log.info("SIGUSR1 is not available here; digests tick only every minute")
-            return
-        self._signal_installed = True
 
     async def _on_timer(self) -> None:
         self.kick()

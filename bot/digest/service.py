@@ -16,6 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 
 from bot.aiokk.models import CallRecord
 from bot.clock import Clock
+from bot.digest.artifacts import Artifacts
 from bot.digest.model import PauseReason, ScopeKind, Subscription, scope_query
 from bot.digest.naming import ScopeNames, disconnect_line, scope_label
 from bot.digest.render import RenderedDigest, mark_text
@@ -87,6 +88,11 @@ class DigestService:
     @property
     def repo(self) -> DigestRepo:
         return self._repo
+
+    @property
+    def artifacts(self) -> Artifacts:
+        """The chart and file workers (also drawing /op's trend)."""
+        return self._runner.artifacts
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -99,3 +99,58 @@ def render_bad_calls_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+SCRIPT_COLOR: Final = "#2f6fb3"
+TREND_INCHES: Final = (8.0, 6.0)  # 1200 x 900 px at 150 dpi
+
+
+def render_trend_chart(
+    labels: Sequence[str],
+    script: Sequence[float | None],
+    bad_share: Sequence[float | None],
+    *,
+    title: str,
+    lang: str,
+) -> bytes:
+    """Script % and bad-call share per week or month as two lines on one 0–100 % axis;
+    returns PNG bytes. A period without calls (``None``) is a gap in the line, never a zero.
+    ``title`` and ``labels`` are plain text (no emoji)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=TREND_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(fmt.truncate(title, 60), fontsize=19, fontweight="bold")
+    axes = figure.subplots()
+    positions = list(range(len(labels)))
+    nan = float("nan")
+    lines = (
+        (script, SCRIPT_COLOR, "o", t("report.chart.script", lang)),
+        (bad_share, BAD_COLOR, "s", t("report.chart.bad_share", lang)),
+    )
+    for values, color, marker, name in lines:
+        ys = [value if value is not None else nan for value in values]
+        axes.plot(positions, ys, color=color, marker=marker, linewidth=3, markersize=8, label=name)
+        for x, value in zip(positions, values, strict=True):
+            if value is not None:
+                axes.annotate(
+                    fmt.percent(value, lang),
+                    (x, value),
+                    textcoords="offset points",
+                    xytext=(0, 9),
+                    ha="center",
+                    fontsize=12,
+                    color=color,
+                )
+    axes.set_xticks(positions, list(labels), rotation=45 if len(labels) > 6 else 0)
+    axes.set_ylim(0, 108)
+    axes.set_ylabel("%", fontsize=14)
+    axes.tick_params(labelsize=13)
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=13, frameon=False)
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -417,8 +417,10 @@ def write_xlsx(
     packs: Iterable[PackColumns],
     summary: SummarySheet,
     progress: Progress | None = None,
+    operators: TableSheet | None = None,
 ) -> int:
-    """Write the calls sheet and a summary sheet; returns the number of calls written.
+    """Write the calls sheet and a summary sheet (and ``operators``, a per-operator table,
+    when given); returns the number of calls written.
 
     ``packs`` come from ``criteria_layout`` over the same records: every pack gets its
     own criteria columns (see ``CriteriaColumns``). Records that would not validate
@@ -442,6 +444,8 @@ def write_xlsx(
     )
     try:
         written = _fill_workbook(workbook, rows, lang, columns, summary, progress)
+        if operators is not None:
+            _fill_table(workbook, operators)
     except BaseException:
         # Release xlsxwriter's temporary files; the original error is what matters.
         with contextlib.suppress(Exception):
@@ -544,6 +548,25 @@ def _fill_summary(sheet: Any, summary: SummarySheet, lang: str, header_format: A
         sheet.write_number(index, 3, calls)
 
 
+def _fill_table(workbook: Any, table: TableSheet) -> None:
+    header_format = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    sheet = workbook.add_worksheet(_sheet_name(table.name))
+    for column, title in enumerate(table.headers):
+        sheet.set_column(column, column, max(12, min(len(title) + 2, 36)))
+        sheet.write_string(0, column, title, header_format)
+    sheet.freeze_panes(1, 1)
+    for row, values in enumerate(table.rows, start=1):
+        for column, value in enumerate(values):
+            if isinstance(value, str):
+                sheet.write_string(row, column, value[:EXCEL_CELL_LIMIT])
+            elif value is not None:
+                sheet.write_number(row, column, value)
+    if table.notes:
+        row = len(table.rows) + 2
+        for offset, note in enumerate(table.notes):
+            sheet.write_string(row + offset, 0, note)
+
+
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -558,6 +581,16 @@ class SummarySheet:
     figures: list[tuple[str, str | float | int]] = field(default_factory=list)
     criteria: list[tuple[str, int, float, int]] = field(default_factory=list)
     """Per question pack and criterion: pack, criterion number, average mark, calls."""
+
+
+@dataclass(frozen=True)
+class TableSheet:
+    """A sheet of one table: a header row, rows of text or numbers (None: empty), notes."""
+
+    name: str
+    headers: list[str]
+    rows: list[list[str | float | int | None]]
+    notes: list[str] = field(default_factory=list)
 
 
 def summary_sheet(stats: CallStats, lang: str) -> SummarySheet:

@@ -13,6 +13,8 @@ Definitions the screens state:
 * Best and lagging operators are those whose average script score, rounded as
   shown, is above or below the average of the whole selection, among operators
   with at least ``min_operator_calls`` calls; with one operator there is no ranking.
+* Bad calls (``bad``, per operator too) are counted only when the caller gives the rule
+  (a digest's bad-call rule): 0 otherwise.
 * The worst calls are ranked by ``severity``: the worse of the client rating
   (×10) and the script score, so an unrated call with a very low score counts too.
 * Top signal words keep every word tied with the last one shown (``top_with_ties``).
@@ -23,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -76,6 +78,15 @@ class OperatorStats:
     avg_rating: float | None
     avg_score: float | None
     low_ratings: int
+    scored: int = 0
+    """Calls with a script score: what ``avg_score`` averages."""
+    bad: int = 0
+    """Calls the caller's bad-call rule matched (see ``compute_stats``)."""
+
+    @property
+    def bad_share(self) -> float | None:
+        """Percent of the operator's calls that are bad."""
+        return 100.0 * self.bad / self.calls if self.calls else None
 
 
 PackKey = tuple[int | None, str | None]
@@ -126,6 +137,8 @@ class CallStats:
     scored: int = 0
     avg_score: float | None = None
     low_scored: int = 0
+    bad: int = 0
+    """Calls the caller's bad-call rule matched (0 without one)."""
     signals: Counter[str] = field(default_factory=Counter)
     """Number of calls in which each signal word was heard."""
     operators: tuple[OperatorStats, ...] = ()
@@ -139,6 +152,11 @@ class CallStats:
     worst_calls: tuple[WorstCall, ...] = ()
     criteria: Mapping[tuple[PackKey, int], CriterionStats] = field(default_factory=dict)
     """Per (question pack, criterion number), packs in title order, numbers ascending."""
+
+    @property
+    def bad_share(self) -> float | None:
+        """Percent of all calls that are bad."""
+        return 100.0 * self.bad / self.total if self.total else None
 
     @property
     def low_rating_share(self) -> float | None:
@@ -183,8 +201,14 @@ def severity(rating: int | None, score: float | None) -> float | None:
     return min(10.0 * rating, score)
 
 
+BadCallTest = Callable[[RawRecord], bool]
+
+
 def compute_stats(
-    records: Iterable[RawRecord], *, min_operator_calls: int = MIN_OPERATOR_CALLS
+    records: Iterable[RawRecord],
+    *,
+    min_operator_calls: int = MIN_OPERATOR_CALLS,
+    bad: BadCallTest | None = None,
 ) -> CallStats:
     """Aggregate raw ``records`` in a single pass (the iterable is consumed once).
 
@@ -194,12 +218,13 @@ def compute_stats(
     only the model understands (``call_type`` instead of ``callType``, say) goes
     through the model. In the event loop prefer ``compute_stats_async``.
 
-    Best and lagging operators: see the module's docstring.
+    Best and lagging operators: see the module's docstring. ``bad`` tells a bad call
+    (counted in ``CallStats.bad`` and ``OperatorStats.bad``).
     """
     totals = _Totals()
     known_keys: dict[str, Any] = {}
     for raw in records:
-        _add_raw(totals, raw, known_keys)
+        _add_raw(totals, raw, known_keys, bad is not None and bad(raw))
     return totals.freeze(min_operator_calls)
 
 
@@ -215,18 +240,18 @@ async def compute_stats_async(
     totals = _Totals()
     known_keys: dict[str, Any] = {}
     for index, raw in enumerate(records, start=1):
-        _add_raw(totals, raw, known_keys)
+        _add_raw(totals, raw, known_keys, False)
         if index % chunk == 0:
             await asyncio.sleep(0)
     return totals.freeze(min_operator_calls)
 
 
-def _add_raw(totals: _Totals, raw: RawRecord, known_keys: dict[str, Any]) -> None:
+def _add_raw(totals: _Totals, raw: RawRecord, known_keys: dict[str, Any], bad: bool) -> None:
     """Count one raw record; ``known_keys`` caches ``criterion_keys`` per key seen."""
     if not is_plain(raw):
         record = validated(raw)
         if record is not None:
-            _add_model(totals, record)
+            _add_model(totals, record, bad)
         return
     call = raw.get("call")
     if not isinstance(call, dict):
@@ -296,6 +321,7 @@ def _add_raw(totals: _Totals, raw: RawRecord, known_keys: dict[str, Any]) -> Non
         score,
         name,
         operator_id,
+        bad,
     )
 
 
@@ -365,7 +391,7 @@ def validated(raw: RawRecord) -> CallRecord | None:
         return None
 
 
-def _add_model(totals: _Totals, record: CallRecord) -> None:
+def _add_model(totals: _Totals, record: CallRecord, bad: bool) -> None:
     """Count one record that only the model can read (see ``is_plain``)."""
     call = record.call
     rating: int | None = None
@@ -395,7 +421,15 @@ def _add_model(totals: _Totals, record: CallRecord) -> None:
         name = operator.full_name.strip()
         operator_id = operator.operator_id
     totals.add_call(
-        record, call.dialog_id, call.call_type, call.duration_sec, rating, score, name, operator_id
+        record,
+        call.dialog_id,
+        call.call_type,
+        call.duration_sec,
+        rating,
+        score,
+        name,
+        operator_id,
+        bad,
     )
 
 
@@ -425,6 +459,7 @@ class _Totals:
         self.score_sum = 0.0
         self.scored = 0
         self.low_scored = 0
+        self.bad = 0
         self.signals: Counter[str] = Counter()
         # A person is an operatorId; a name only for records without one.
         self.operators: dict[int | str, _OperatorAgg] = {}
@@ -457,9 +492,11 @@ class _Totals:
         score: float | None,
         name: str,
         operator_id: int | None,
+        bad: bool = False,
     ) -> None:
         """Count one call; ``name`` is the stripped operator name ("" when unknown)."""
         self.total += 1
+        self.bad += bad
         if call_type is not None and call_type in self.by_type:
             self.by_type[call_type] += 1
         if duration is not None:
@@ -480,7 +517,7 @@ class _Totals:
             operator_agg = self.operators.get(person)
             if operator_agg is None:
                 operator_agg = self.operators[person] = _OperatorAgg(operator_id, name)
-            operator_agg.add(rating, score)
+            operator_agg.add(rating, score, bad)
 
         badness = severity(rating, score)
         key = (
@@ -554,6 +591,7 @@ class _Totals:
             scored=scored,
             avg_score=avg_score,
             low_scored=self.low_scored,
+            bad=self.bad,
             signals=self.signals,
             operators=operator_stats,
             best_operators=tuple(best[:TOP_OPERATORS]),
@@ -566,6 +604,7 @@ class _Totals:
 
 class _OperatorAgg:
     __slots__ = (
+        "bad",
         "calls",
         "low_ratings",
         "name",
@@ -585,9 +624,11 @@ class _OperatorAgg:
         self.score_sum = 0.0
         self.score_n = 0
         self.low_ratings = 0
+        self.bad = 0
 
-    def add(self, rating: int | None, score: float | None) -> None:
+    def add(self, rating: int | None, score: float | None, bad: bool) -> None:
         self.calls += 1
+        self.bad += bad
         if rating is not None:
             self.rating_sum += rating
             self.rating_n += 1
@@ -605,6 +646,8 @@ class _OperatorAgg:
             avg_rating=self.rating_sum / self.rating_n if self.rating_n else None,
             avg_score=self.score_sum / self.score_n if self.score_n else None,
             low_ratings=self.low_ratings,
+            scored=self.score_n,
+            bad=self.bad,
         )
 
 

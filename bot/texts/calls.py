@@ -262,6 +262,37 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Оценки клиентов (1–10)",
         "en": "Client ratings (1–10)",
     },
+    "report.chart.script": {"ru": "Скрипт, средний %", "en": "Script, average %"},
+    "report.chart.bad_share": {"ru": "Доля плохих, %", "en": "Bad-call share, %"},
+    "report.chart.trend_week": {
+        "ru": "Команда: {n} недель",
+        "en": "Team: {n} weeks",
+    },
+    "report.chart.trend_month": {
+        "ru": "Команда: {n} месяцев",
+        "en": "Team: {n} months",
+    },
+    "report.chart.months_short": {
+        "ru": "янв,фев,мар,апр,май,июн,июл,авг,сен,окт,ноя,дек",
+        "en": "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec",
+    },
+    "op.btn.trend": {"ru": "📈 Тренд", "en": "📈 Trend"},
+    "op.trend.title": {"ru": "{name}: 8 недель", "en": "{name}: 8 weeks"},
+    "op.trend.caption": {
+        "ru": "📈 <b>{name}</b> — последние 8 недель (пн–вс, текущая — по сегодня).\n"
+        "Скрипт — средний % по звонкам с оценкой скрипта; доля плохих — звонки с оценкой "
+        "клиента ≤ {rating} или скриптом &lt; {score} % от всех звонков недели. "
+        "Недели без звонков — разрывы, не нули.",
+        "en": "📈 <b>{name}</b>: the last 8 weeks (Mon–Sun, the current one until today).\n"
+        "Script: the average % over calls with a script score; bad share: calls with a "
+        "client rating ≤ {rating} or a script &lt; {score} % of all the week's calls. "
+        "Weeks without calls are gaps, not zeros.",
+    },
+    "op.trend.week": {
+        "ru": "{week}: {calls} зв. · скрипт {script} · плохих {share}",
+        "en": "{week}: {calls} calls · script {script} · bad {share}",
+    },
+    "op.trend.week_empty": {"ru": "{week}: звонков нет", "en": "{week}: no calls"},
     "report.chart.calls": {"ru": "Звонков", "en": "Calls"},
     "report.chart.rating": {"ru": "Оценка", "en": "Rating"},
 }

@@ -26,7 +26,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/start — главное меню\n"
             "/calls — звонки: фильтры, сводка, выгрузки\n"
             "/op <i>имя</i> — карточка оператора\n"
-            "/digest — ежедневные дайджесты\n"
+            "/digest — дайджесты и отчёты: за день, неделю, месяц\n"
+            "/alerts — алерты о критичных звонках за минуты\n"
             "/connect — подключить aiokk\n"
             "/status — текущее подключение\n"
             "/disconnect — отключить aiokk\n"
@@ -39,7 +40,8 @@ TEXTS: dict[str, dict[str, str]] = {
             "/start — main menu\n"
             "/calls — calls: filters, summary, exports\n"
             "/op <i>name</i> — operator scorecard\n"
-            "/digest — daily digests\n"
+            "/digest — digests and reports: daily, weekly, monthly\n"
+            "/alerts — alerts on critical calls within minutes\n"
             "/connect — connect aiokk\n"
             "/status — current connection\n"
             "/disconnect — disconnect aiokk\n"
@@ -51,7 +53,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd.start": {"ru": "Главное меню", "en": "Main menu"},
     "cmd.calls": {"ru": "Звонки: сводка и выгрузки", "en": "Calls: summary and exports"},
     "cmd.op": {"ru": "Карточка оператора", "en": "Operator scorecard"},
-    "cmd.digest": {"ru": "Ежедневные дайджесты", "en": "Daily digests"},
+    "cmd.digest": {"ru": "Дайджесты и отчёты", "en": "Digests and reports"},
     "cmd.connect": {"ru": "Подключить aiokk", "en": "Connect aiokk"},
     "cmd.status": {"ru": "Текущее подключение", "en": "Current connection"},
     "cmd.settings": {"ru": "Настройки", "en": "Settings"},

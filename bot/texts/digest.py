@@ -401,6 +401,156 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "не присылать, если плохих нет",
         "en": "skip when there are no bad calls",
     },
+    # Weekly and monthly digests.
+    "digest.month_names": {
+        "ru": "январь,февраль,март,апрель,май,июнь,июль,август,сентябрь,октябрь,ноябрь,декабрь",
+        "en": "January,February,March,April,May,June,July,August,September,October,November,"
+        "December",
+    },
+    "digest.weekly_on": {
+        "ru": "по понедельникам,по вторникам,по средам,по четвергам,по пятницам,по субботам,"
+        "по воскресеньям",
+        "en": "on Mondays,on Tuesdays,on Wednesdays,on Thursdays,on Fridays,on Saturdays,"
+        "on Sundays",
+    },
+    "digest.days.monthly": {"ru": "1-го числа каждого месяца", "en": "on the 1st of each month"},
+    "digest.schedule.periodic": {
+        "ru": "{days} в {time} ({tz}), {period}",
+        "en": "{days} at {time} ({tz}), {period}",
+    },
+    "digest.period.weekly": {"ru": "за прошлую неделю", "en": "for the previous week"},
+    "digest.period.monthly": {"ru": "за прошлый месяц", "en": "for the previous month"},
+    "digest.period.weekly_full": {
+        "ru": "прошлая неделя, пн–вс, с отчётом по операторам и трендом за 8 недель",
+        "en": "the previous week, Mon–Sun, with a per-operator report and an 8-week trend",
+    },
+    "digest.period.monthly_full": {
+        "ru": "прошлый месяц, с отчётом по операторам и трендом за 6 месяцев",
+        "en": "the previous month, with a per-operator report and a 6-month trend",
+    },
+    "digest.previous.weekly": {"ru": "прошлой неделе", "en": "the previous week"},
+    "digest.previous.monthly": {"ru": "прошлому месяцу", "en": "the previous month"},
+    "digest.btn.cadence_weekly": {"ru": "Раз в неделю", "en": "Weekly"},
+    "digest.btn.cadence_monthly": {"ru": "Раз в месяц", "en": "Monthly"},
+    "digest.ask.days_weekly": {
+        "ru": "📅 <b>Как часто?</b>\nСейчас: {days}\nПериод: {period}\n"
+        "Нажмите день недели, в который присылать отчёт.",
+        "en": "📅 <b>How often?</b>\nNow: {days}\nPeriod: {period}\n"
+        "Press the weekday to send the report on.",
+    },
+    "digest.ask.days_monthly": {
+        "ru": "📅 <b>Как часто?</b>\nСейчас: {days}\nПериод: {period}",
+        "en": "📅 <b>How often?</b>\nNow: {days}\nPeriod: {period}",
+    },
+    # The weekly or monthly report message.
+    "report.period.title_week": {
+        "ru": "📊 <b>Отчёт за неделю {period}</b>",
+        "en": "📊 <b>Report for the week {period}</b>",
+    },
+    "report.period.title_month": {
+        "ru": "📊 <b>Отчёт за {period}</b>",
+        "en": "📊 <b>Report for {period}</b>",
+    },
+    "report.period.team": {
+        "ru": "Команда: {calls} звонков (было {calls_before}) · скрипт {script} ({script_change})"
+        " по {scored} звонкам с оценкой скрипта · плохих {bad}, {share} ({share_change} п.п.)",
+        "en": "Team: {calls} calls (was {calls_before}) · script {script} ({script_change})"
+        " over {scored} calls with a script score · bad {bad}, {share} ({share_change} pp)",
+    },
+    "report.period.table_week": {
+        "ru": "👤 <b>По операторам</b> (Δ — к прошлой неделе)",
+        "en": "👤 <b>By operator</b> (Δ: vs the previous week)",
+    },
+    "report.period.table_month": {
+        "ru": "👤 <b>По операторам</b> (Δ — к прошлому месяцу)",
+        "en": "👤 <b>By operator</b> (Δ: vs the previous month)",
+    },
+    "report.period.columns": {"ru": "Звон,Оцен,Скр,Плох,Доля", "en": "Calls,Rate,Scr,Bad,Share"},
+    "report.period.absent_now": {
+        "ru": "  нет звонков (было {n})",
+        "en": "  no calls (was {n})",
+    },
+    "report.period.absent_before": {
+        "ru": "Δ не было звонков раньше",
+        "en": "Δ no calls before",
+    },
+    "report.period.more": {
+        "ru": "…и ещё {n} операторов не поместились.",
+        "en": "…and {n} more operators did not fit.",
+    },
+    "report.period.more_in_file": {
+        "ru": "…и ещё {n} операторов — все в файле Excel, лист «Операторы».",
+        "en": "…and {n} more operators: all are in the Excel file, sheet “Operators”.",
+    },
+    "report.period.movers_rule": {
+        "ru": "🏁 <b>Изменения</b>: по разнице среднего % скрипта (как показан) с прошлым "
+        "периодом, среди операторов с ≥ {n} звонками с оценкой скрипта в обоих периодах.",
+        "en": "🏁 <b>Movers</b>: by the change of the average script % (as shown) against the "
+        "previous period, among operators with ≥ {n} calls with a script score in both periods.",
+    },
+    "report.period.no_ranking": {
+        "ru": "Рейтинга нет: меньше двух операторов с ≥ {n} звонками в обоих периодах.",
+        "en": "No ranking: fewer than two operators with ≥ {n} calls in both periods.",
+    },
+    "report.period.improved": {"ru": "📈 Лучше всех:", "en": "📈 Most improved:"},
+    "report.period.declined": {"ru": "📉 Хуже всех:", "en": "📉 Most declined:"},
+    "report.period.improved_none": {"ru": "никто не вырос", "en": "nobody improved"},
+    "report.period.declined_none": {"ru": "никто не просел", "en": "nobody declined"},
+    "report.period.mover": {
+        "ru": "{n}. {name}: скрипт {before} → {now} % ({change}), доля плохих {bad} п.п.",
+        "en": "{n}. {name}: script {before} → {now} % ({change}), bad share {bad} pp",
+    },
+    "report.period.fallen": {
+        "ru": "📋 <b>Просевшие пункты скрипта</b> — средняя оценка пункта в своём наборе "
+        "вопросов, пункты с ≥ {n} оценками в обоих периодах:",
+        "en": "📋 <b>Script criteria that fell</b>: a criterion's average mark within its "
+        "question pack, criteria marked in ≥ {n} calls in both periods:",
+    },
+    "report.period.fallen_none": {"ru": "ни один не просел", "en": "none fell"},
+    "report.period.fallen_item": {
+        "ru": " · п. {number}: {before} → {now} ({change}), {calls} оценок",
+        "en": " · item {number}: {before} → {now} ({change}), {calls} marks",
+    },
+    "report.period.fallen_more": {
+        "ru": "…и ещё в {n} наборах вопросов.",
+        "en": "…and in {n} more question packs.",
+    },
+    "report.period.pack_id": {"ru": "Набор вопросов {id}", "en": "Question pack {id}"},
+    "report.period.legend_week": {
+        "ru": "<i>Звон — звонков; Оцен — средняя оценка клиента по звонкам с оценкой; Скр — "
+        "средний % скрипта по звонкам с оценкой скрипта; Плох — плохие звонки; Доля — плохие "
+        "от всех звонков оператора. Δ — разница показанных значений с прошлой неделей (для "
+        "процентов — в п.п.). Неделя — пн–вс по местному времени. Плохой звонок: {rule}.</i>",
+        "en": "<i>Calls; Rate: the average client rating over rated calls; Scr: the average "
+        "script % over calls with a script score; Bad: bad calls; Share: bad of all the "
+        "operator's calls. Δ: the shown figure minus the previous week's (percent figures in "
+        "pp). A week is Mon–Sun, local time. Bad call: {rule}.</i>",
+    },
+    "report.period.legend_month": {
+        "ru": "<i>Звон — звонков; Оцен — средняя оценка клиента по звонкам с оценкой; Скр — "
+        "средний % скрипта по звонкам с оценкой скрипта; Плох — плохие звонки; Доля — плохие "
+        "от всех звонков оператора. Δ — разница показанных значений с прошлым месяцем (для "
+        "процентов — в п.п.). Месяц — по местному времени. Плохой звонок: {rule}.</i>",
+        "en": "<i>Calls; Rate: the average client rating over rated calls; Scr: the average "
+        "script % over calls with a script score; Bad: bad calls; Share: bad of all the "
+        "operator's calls. Δ: the shown figure minus the previous month's (percent figures in "
+        "pp). Months in local time. Bad call: {rule}.</i>",
+    },
+    "report.period.sheet": {"ru": "Операторы", "en": "Operators"},
+    "report.period.sheet_name": {"ru": "Оператор", "en": "Operator"},
+    "report.period.sheet_columns": {
+        "ru": "Звонков,Средняя оценка,Звонков с оценкой скрипта,Средний % скрипта,Плохих,"
+        "Доля плохих %",
+        "en": "Calls,Average rating,Calls with a script score,Average script %,Bad calls,"
+        "Bad share %",
+    },
+    "report.period.sheet_before": {"ru": "{name} (прошлый период)", "en": "{name} (previous)"},
+    "report.period.sheet_note": {
+        "ru": "Средняя оценка — по звонкам с оценкой клиента; средний % скрипта — по звонкам "
+        "с оценкой скрипта; доля плохих — плохие от всех звонков оператора.",
+        "en": "Average rating over calls with a client rating; average script % over calls "
+        "with a script score; bad share: bad calls of all the operator's calls.",
+    },
     # Disconnecting.
     "digest.disconnect.paused": {
         "ru": "Эти дайджесты работали на вашем подключении и поставлены на паузу:\n{items}",

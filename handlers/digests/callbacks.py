@@ -53,6 +53,7 @@ class Field(StrEnum):
     TZ = "z"  # value: index into COMMON_TIMEZONES
     TZ_TYPE = "zt"
     DAYS = "d"  # value: DaysMode
+    CADENCE = "cd"  # value: Cadence (weekly, monthly)
     WEEKDAY = "w"  # value: "0".."6", toggled
     PERIOD = "p"  # value: PeriodMode
     SCOPE = "s"  # value: ScopeKind

@@ -19,6 +19,8 @@ from storage.digests import DigestRun, RunState
 
 
 def period_text(sub: Subscription, lang: str) -> str:
+    if sub.schedule.periodic:
+        return t(f"digest.period.{sub.schedule.cadence.value}_full", lang)
     match sub.period:
         case PeriodMode.DAY:
             return t("digest.period.day", lang)

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from bot.digest.model import (
     Attachment,
+    Cadence,
     DaysMode,
     PeriodMode,
     ScopeKind,
@@ -35,6 +36,7 @@ CHOICES: Final = frozenset(
         Field.TIME,
         Field.TZ,
         Field.DAYS,
+        Field.CADENCE,
         Field.WEEKDAY,
         Field.PERIOD,
         Field.RATING,
@@ -78,9 +80,33 @@ def with_timezone(sub: Subscription, name: str) -> Subscription:
     return sub.with_(schedule=sub.schedule.with_(timezone=name))
 
 
-def toggle_weekday(sub: Subscription, day: int) -> Subscription:
-    """Weekday buttons start from an empty choice; an empty choice means every day."""
+def with_cadence(sub: Subscription, cadence: Cadence) -> Subscription:
+    """Weekly starts on Monday (or the one weekday already chosen); monthly on the 1st."""
     schedule = sub.schedule
+    match cadence:
+        case Cadence.WEEKLY:
+            single = len(schedule.weekdays) == 1 and schedule.days is DaysMode.WEEKDAYS
+            day = schedule.weekday if single else 0
+            changed = schedule.with_(
+                cadence=cadence, days=DaysMode.WEEKDAYS, weekdays=frozenset({day})
+            )
+        case Cadence.MONTHLY:
+            changed = schedule.with_(cadence=cadence, days=DaysMode.DAILY, weekdays=frozenset())
+        case Cadence.DAILY:
+            changed = schedule.with_(cadence=cadence, days=DaysMode.DAILY, weekdays=frozenset())
+    return sub.with_(schedule=changed)
+
+
+def toggle_weekday(sub: Subscription, day: int) -> Subscription:
+    """Weekday buttons start from an empty choice; an empty choice means every day.
+
+    A weekly digest has one weekday: the button moves it there. A monthly one becomes
+    a daily one on the chosen weekdays."""
+    schedule = sub.schedule
+    if schedule.cadence is Cadence.WEEKLY:
+        return sub.with_(schedule=schedule.with_(weekdays=frozenset({day})))
+    if schedule.cadence is Cadence.MONTHLY:
+        schedule = schedule.with_(cadence=Cadence.DAILY, days=DaysMode.DAILY)
     chosen = set(schedule.weekdays) if schedule.days is DaysMode.WEEKDAYS else set()
     chosen ^= {day}
     if not chosen:
@@ -137,10 +163,20 @@ def apply_choice(
                 days = DaysMode(value)
                 if days is DaysMode.WEEKDAYS:
                     return None
-                schedule = sub.schedule.with_(days=days, weekdays=frozenset())
+                schedule = sub.schedule.with_(
+                    days=days, weekdays=frozenset(), cadence=Cadence.DAILY
+                )
                 return sub.with_(schedule=schedule), Step.DAYS, True
+            case Field.CADENCE:
+                cadence = Cadence(value)
+                if cadence is Cadence.DAILY:
+                    return None
+                return with_cadence(sub, cadence), Step.DAYS, cadence is Cadence.MONTHLY
             case Field.WEEKDAY:
-                return toggle_weekday(sub, int(value)), Step.DAYS, False
+                day = int(value)
+                if not 0 <= day <= 6:
+                    return None
+                return toggle_weekday(sub, day), Step.DAYS, False
             case Field.PERIOD:
                 return sub.with_(period=PeriodMode(value)), Step.DAYS, False
             case Field.RATING:

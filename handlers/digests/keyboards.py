@@ -13,6 +13,7 @@ from bot.callbacks import MenuAction, MenuCb
 from bot.digest.model import (
     TIME_PRESETS,
     Attachment,
+    Cadence,
     DaysMode,
     PeriodMode,
     ScopeKind,
@@ -199,10 +200,24 @@ def days_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
         (DaysMode.DAILY, "digest.days.daily"),
         (DaysMode.WORKDAYS, "digest.days.work"),
     )
+    daily = schedule.cadence is Cadence.DAILY
     builder.row(
         *(
-            _button(f"{_check(schedule.days is mode)} {t(key, lang)}", _set(Field.DAYS, sid, mode))
+            _button(
+                f"{_check(daily and schedule.days is mode)} {t(key, lang)}",
+                _set(Field.DAYS, sid, mode),
+            )
             for mode, key in modes
+        )
+    )
+    builder.row(
+        *(
+            _button(
+                f"{_check(schedule.cadence is cadence)} "
+                f"{t(f'digest.btn.cadence_{cadence.value}', lang)}",
+                _set(Field.CADENCE, sid, cadence),
+            )
+            for cadence in (Cadence.WEEKLY, Cadence.MONTHLY)
         )
     )
     names = t("digest.weekdays", lang).split(",")
@@ -220,12 +235,15 @@ def days_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
         (PeriodMode.DAY, "digest.btn.period_day"),
         (PeriodMode.WEEK, "digest.btn.period_week"),
     )
-    builder.row(
-        *(
-            _button(f"{_check(sub.period is mode)} {t(key, lang)}", _set(Field.PERIOD, sid, mode))
-            for mode, key in periods
+    if daily:  # a weekly or monthly digest always covers the previous week or month
+        builder.row(
+            *(
+                _button(
+                    f"{_check(sub.period is mode)} {t(key, lang)}", _set(Field.PERIOD, sid, mode)
+                )
+                for mode, key in periods
+            )
         )
-    )
     _footer(builder, sid, Step.DAYS, lang)
     return builder.as_markup()
 

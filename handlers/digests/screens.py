@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.callbacks import MenuAction, MenuCb
-from bot.digest.model import Subscription
+from bot.digest.model import Cadence, Subscription
 from bot.digest.naming import days_text, schedule_text
 from bot.digest.render import rule_text
 from bot.digest.service import DigestService
@@ -35,7 +35,13 @@ async def show_list(
         label = await digests.label(sub, lang)
         lines.append(list_line(number, sub, label, lang))
         labels.append((sub.id, button_label(number, sub, label, lang)))
-    await show(target, "\n\n".join(lines), kb.list_keyboard(labels, lang))
+    rows = kb.list_keyboard(labels, lang).inline_keyboard
+    alerts = InlineKeyboardButton(
+        text=t("btn.alerts", lang), callback_data=MenuCb(action=MenuAction.ALERTS).pack()
+    )
+    # The chat's alert rules, just above the way back to the menu.
+    markup = InlineKeyboardMarkup(inline_keyboard=[*rows[:-1], [alerts], *rows[-1:]])
+    await show(target, "\n\n".join(lines), markup)
 
 
 async def show_card(
@@ -65,12 +71,12 @@ async def show_step(
             text = t("digest.ask.time", lang, current=schedule_text(sub, lang))
             markup = kb.time_keyboard(sid, lang, digests.now())
         case Step.DAYS:
-            text = t(
-                "digest.ask.days",
-                lang,
-                days=days_text(sub.schedule, lang),
-                period=period_text(sub, lang),
-            )
+            key = {
+                Cadence.DAILY: "digest.ask.days",
+                Cadence.WEEKLY: "digest.ask.days_weekly",
+                Cadence.MONTHLY: "digest.ask.days_monthly",
+            }[sub.schedule.cadence]
+            text = t(key, lang, days=days_text(sub.schedule, lang), period=period_text(sub, lang))
             markup = kb.days_keyboard(sub, lang)
         case Step.SCOPE:
             label = await digests.label(sub, lang)

@@ -28,7 +28,9 @@ async def test_start_offers_connect_and_demo(
     assert any("Подключить" in label for label in person.labels(greeting))
     answer = await person.press("демо", contains="демо")
     assert "Подключено демо" in answer["text"]
-    assert {"📞 Звонки", "👤 Оператор", "📬 Дайджесты", "⚙️ Настройки"} <= set(person.labels(answer))
+    assert {"📞 Звонки", "👤 Оператор", "📬 Дайджесты", "🚨 Алерты", "⚙️ Настройки"} <= set(
+        person.labels(answer)
+    )
     status = await person.say("/status")
     assert "127.0.0.1" in status["text"]
 

