@@ -89,8 +89,9 @@ async def test_a_new_day_is_planned_after_local_midnight() -> None:
     app: web.Application = build_app(first)
     task = asyncio.create_task(_renew_every_day(app, renew, clock=lambda: now[0], sleep=sleep))
     try:
-        for _ in range(200):
-            if built:
+        # Until the plan is served: it is built in a thread, then put in place.
+        for _ in range(500):
+            if app[STATE].index is not first:
                 break
             await asyncio.sleep(0.01)
     finally:
