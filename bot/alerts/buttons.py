@@ -15,10 +15,3 @@ class AlertButtons(Protocol):
     def for_calls(self, rule_id: int, dialog_ids: Sequence[int], lang: str) -> ReplyMarkup | None:
         """Buttons for the calls ``dialog_ids`` of rule ``rule_id``, in message order."""
         ...
-
-
-class NoButtons:
-    """Alerts without buttons (built with no Telegram side)."""
-
-    def for_calls(self, rule_id: int, dialog_ids: Sequence[int], lang: str) -> ReplyMarkup | None:
-        return None

@@ -37,7 +37,7 @@ from aiogram.exceptions import (
 from bot.aiokk import raw
 from bot.aiokk.errors import AiokkError
 from bot.aiokk.raw import RawRecord
-from bot.alerts.buttons import AlertButtons, NoButtons
+from bot.alerts.buttons import AlertButtons
 from bot.alerts.card import AlertCard
 from bot.alerts.match import FRESH_FOR, RuleMatcher
 from bot.alerts.model import AlertRule
@@ -115,8 +115,8 @@ class AlertPoller:
         connections: ConnectionSource,
         chats: ChatSource,
         clock: Clock,
+        buttons: AlertButtons,
         bot: Bot | None = None,
-        buttons: AlertButtons | None = None,
         interval: timedelta = DEFAULT_INTERVAL,
         lease: timedelta = LEASE,
         owner: str | None = None,
@@ -129,7 +129,7 @@ class AlertPoller:
         self._chats = chats
         self._clock = clock
         self._bot = bot
-        self._buttons: AlertButtons = buttons if buttons is not None else NoButtons()
+        self._buttons = buttons
         self.interval = interval
         self._lease = lease
         self.owner = owner or instance_id()

@@ -51,8 +51,8 @@ def build_alerts(
     chats: ChatSource,
     clock: Clock,
     poll_seconds: int,
+    buttons: AlertButtons,
     allowed: Callable[[int], bool] = lambda _user_id: True,
-    buttons: AlertButtons | None = None,
     catalog: CatalogRepo | None = None,
     warmer: CatalogWarmer | None = None,
 ) -> Alerts:
