@@ -15,7 +15,7 @@ from bot.aiokk.errors import Unavailable
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.digest.artifacts import InlineArtifacts
-from bot.digest.model import Attachment, DaysMode, Schedule
+from bot.digest.model import Attachment, Cadence, DaysMode, Schedule
 from bot.digest.wiring import build_digests, install_digests
 from bot.middlewares import ContextMiddleware
 from handlers import digests as digest_handlers
@@ -317,3 +317,32 @@ async def test_send_now_that_fails_on_aiokk_offers_to_try_again(harness: Harness
     # The way forward: the same button again, and this time the preview comes.
     await harness.press(OWNER, OWNER, harness.data(OWNER, "Отправить сейчас"))
     assert "Предпросмотр" in harness.text(OWNER)
+
+
+async def test_weekly_then_monthly_cadence_from_the_wizard(harness: Harness) -> None:
+    await harness.say(OWNER, OWNER, "/digest")
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Новый"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "09:00"))
+    assert "По каким дням" in harness.text(OWNER)
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Раз в неделю"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "пн"))
+    labels = [label for label, _ in harness.fake.buttons(harness.last(OWNER))]
+    assert "✅пн" in labels and "✅ Раз в неделю" in labels
+    assert not any("предыдущий день" in label for label in labels), "a week covers a week"
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Далее"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Все звонки"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Далее"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Далее"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Создать"))
+    (sub,) = await harness.world.repo.for_chat(OWNER)
+    assert sub.schedule.cadence is Cadence.WEEKLY and sub.schedule.weekdays == frozenset({0})
+    # Created on Thursday 20 Nov 2025 at 18:00: the next Monday's 09:00.
+    assert sub.next_run == almaty(2025, 11, 24, 9, 0)
+    assert "за прошлую неделю" in harness.text(OWNER)
+
+    # The card's Days step switches it to monthly: the 1st of the next month.
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Дни"))
+    await harness.press(OWNER, OWNER, harness.data(OWNER, "Раз в месяц"))
+    stored = await harness.world.repo.get(sub.id)
+    assert stored is not None and stored.schedule.cadence is Cadence.MONTHLY
+    assert stored.next_run == almaty(2025, 12, 1, 9, 0)
