@@ -23,6 +23,7 @@ from aiogram.types import (
 
 from bot.addresses import AddressError, display_host, normalise_base_url
 from bot.aiokk.errors import AddressRefused, AiokkError
+from bot.alerts.service import AlertService
 from bot.callbacks import ConnectAction, ConnectCb, MenuAction, MenuCb
 from bot.config import Settings
 from bot.crypto import mask_token
@@ -276,12 +277,15 @@ async def on_disconnect(
     lang: str,
     connections: ConnectionService,
     digests: DigestService,
+    alerts: AlertService | None = None,
 ) -> None:
     await query.answer()
     await state.clear()
     await connections.disconnect(query.from_user.id)
     text = t("disconnect.done", lang)
     notice = await digests.disconnect_notice(query.from_user.id, lang)
+    if alerts is not None:
+        await alerts.on_disconnect(query.from_user.id)  # pauses them and tells their chats
     await show(query, text + ("\n\n" + notice if notice else ""))
 
 

@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot.alerts.card import AlertCard
 from bot.alerts.model import AlertConditions, AlertRule, AlertScope, QuietHours
+from bot.digest.model import PauseReason
 from storage.db import Database
 from storage.timestamps import from_db_time, to_db_time
 
@@ -35,7 +36,7 @@ class SeenState:
 
 _RULE_COLUMNS = (
     "id, chat_id, thread_id, owner_user_id, owner_name, created_by, language, timezone, scope,"
-    " max_rating, signals, min_score, quiet_start, quiet_end, paused, baselined_at"
+    " max_rating, signals, min_score, quiet_start, quiet_end, paused, pause_reason, baselined_at"
 )
 _SEEN_COLUMNS = "rule_id, dialog_id, state, card, claimed_by, claimed_at, attempts, release_at"
 
@@ -107,6 +108,7 @@ def _rule(row: aiosqlite.Row) -> AlertRule:
         ),
         quiet=quiet,
         paused=bool(row["paused"]),
+        pause_reason=_reason(row["pause_reason"]) if row["paused"] else None,
         baselined_at=_time_or_none(row["baselined_at"]),
     )
 
@@ -128,7 +130,12 @@ def _rule_values(rule: AlertRule) -> dict[str, Any]:
         "quiet_start": _hhmm(rule.quiet.start) if rule.quiet else None,
         "quiet_end": _hhmm(rule.quiet.end) if rule.quiet else None,
         "paused": int(rule.paused),
+        "pause_reason": rule.pause_reason.value if rule.paused and rule.pause_reason else None,
     }
+
+
+def _reason(value: str | None) -> PauseReason | None:
+    return PauseReason(value) if value in set(PauseReason) else None
 
 
 def _delivery(row: aiosqlite.Row) -> Delivery:
@@ -209,13 +216,51 @@ class AlertRepo:
         )
         return changed > 0
 
-    async def pause_chat(self, chat_id: int, reason: str, now: datetime) -> int:
-        """Pause every rule of a chat (Telegram no longer lets the bot post there)."""
-        return await self._db.execute(
-            "UPDATE alert_rules SET paused = 1, pause_reason = ?, updated_at = ?"
-            " WHERE chat_id = ? AND paused = 0",
-            (reason, to_db_time(now), chat_id),
+    async def resume(
+        self,
+        rule_id: int,
+        now: datetime,
+        *,
+        owner: tuple[int, str] | None = None,
+        rebaseline: bool = False,
+    ) -> bool:
+        """Resume a rule; ``owner`` (user id, name): whose connection feeds it from now on.
+        ``rebaseline``: its next poll is a first one again, which only remembers calls."""
+        sets = "paused = 0, pause_reason = NULL, updated_at = ?"
+        params: list[Any] = [to_db_time(now)]
+        if owner is not None:
+            sets += ", owner_user_id = ?, owner_name = ?"
+            params += list(owner)
+        if rebaseline:
+            sets += ", baselined_at = NULL"
+        changed = await self._db.execute(
+            f"UPDATE alert_rules SET {sets} WHERE id = ?", (*params, rule_id)
         )
+        return changed > 0
+
+    async def pause_where(
+        self, column: str, value: int, reason: PauseReason, now: datetime
+    ) -> list[AlertRule]:
+        """Pause the active rules of a chat or an owner; returns those this call paused
+        (so that exactly one caller, of any process, tells their chats)."""
+        if column not in ("chat_id", "owner_user_id"):
+            raise ValueError(f"cannot pause by {column}")
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                f"SELECT {_RULE_COLUMNS} FROM alert_rules WHERE {column} = ? AND paused = 0"
+                " ORDER BY id",
+                (value,),
+            )
+            await self._db.execute(
+                "UPDATE alert_rules SET paused = 1, pause_reason = ?, updated_at = ?"
+                f" WHERE {column} = ? AND paused = 0",
+                (reason.value, to_db_time(now), value),
+            )
+        return [_rule(row).with_(paused=True, pause_reason=reason) for row in rows]
+
+    async def pause_chat(self, chat_id: int, reason: PauseReason, now: datetime) -> int:
+        """Pause every rule of a chat (Telegram no longer lets the bot post there)."""
+        return len(await self.pause_where("chat_id", chat_id, reason, now))
 
     async def delete(self, rule_id: int) -> bool:
         return await self._db.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)) > 0

@@ -11,12 +11,15 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.digest.model import PauseReason
 from bot.query.model import CallQuery, OperatorPick
 
 DEFAULT_MAX_RATING = 2
 MAX_SIGNALS = 10
 DEFAULT_QUIET_START = time(21, 0)
 DEFAULT_QUIET_END = time(8, 0)
+OWNER_LOST: frozenset[PauseReason] = frozenset({PauseReason.DISCONNECTED, PauseReason.NOT_ALLOWED})
+"""Why a rule pauses when no connection may feed it any more (the digests' reasons)."""
 
 
 class ScopeKind(StrEnum):
@@ -136,6 +139,7 @@ class AlertRule:
     conditions: AlertConditions = AlertConditions()
     quiet: QuietHours | None = QuietHours()
     paused: bool = False
+    pause_reason: PauseReason | None = None  # why, while paused
     id: int = 0  # 0 until stored
     baselined_at: datetime | None = None  # the first poll, which only remembered calls
 
@@ -145,6 +149,11 @@ class AlertRule:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def owner_lost(self) -> bool:
+        """Paused because its owner disconnected or lost access to the bot."""
+        return self.paused and self.pause_reason in OWNER_LOST
 
     def with_(self, **changes: Any) -> AlertRule:
         return dataclasses.replace(self, **changes)

@@ -12,6 +12,11 @@ that is gone); a send whose fate Telegram leaves unknown is not repeated.
 
 More than ``BUNDLE_AFTER`` alerts for one rule in one poll, and all the alerts held during
 quiet hours, go out as one message.
+
+A rule whose owner has no connection any more, or is no longer in ``ALLOWED_USER_IDS``,
+is paused with the reason (as digests are), together with every other active rule of that
+owner, and each chat (each forum topic) of those rules is told once; an admin resumes it
+from its card with their own connection. Telegram's 403 pauses every rule of the chat.
 """
 
 from __future__ import annotations
@@ -43,8 +48,15 @@ from bot.alerts.match import FRESH_FOR, RuleMatcher
 from bot.alerts.model import AlertRule
 from bot.alerts.plan import FULL_EVERY, PollPlan, plan_poll, poll_period
 from bot.alerts.quiet import quiet_until
-from bot.alerts.render import AlertContext, listed, render_alert, render_bundle
+from bot.alerts.render import (
+    AlertContext,
+    listed,
+    render_alert,
+    render_bundle,
+    render_owner_lost,
+)
 from bot.clock import Clock
+from bot.digest.model import PauseReason
 from bot.instance import instance_id, is_gone
 from bot.pacing import never_arrived, on_own_schedule
 from bot.query.model import CallQuery
@@ -149,7 +161,7 @@ class AlertPoller:
             raise RuntimeError("the alert poller has no bot: attach() one first")
         report = PollReport()
         now = self._clock()
-        groups = await self._groups()
+        groups = await self._groups(report)
         mine: dict[int, list[int]] = defaultdict(list)
         if groups:
             results = await asyncio.gather(
@@ -168,20 +180,63 @@ class AlertPoller:
             log.info("alert poll: %s", dict(report.outcomes))
         return report
 
-    async def _groups(self) -> list[tuple[ConnectionInfo, list[AlertRule]]]:
-        """Active rules by the connection that feeds them."""
+    async def _groups(self, report: PollReport) -> list[tuple[ConnectionInfo, list[AlertRule]]]:
+        """Active rules by the connection that feeds them; those of an owner who lost the
+        connection or access are paused instead."""
         by_owner: dict[int, list[AlertRule]] = defaultdict(list)
         for rule in await self._repo.active():
             by_owner[rule.owner_user_id].append(rule)
         groups: dict[int, tuple[ConnectionInfo, list[AlertRule]]] = {}
         for user_id, rules in by_owner.items():
-            if not self._allowed(user_id):
-                continue
-            conn = await self._connections.get(user_id)
+            allowed = self._allowed(user_id)
+            conn = await self._connections.get(user_id) if allowed else None
             if conn is None:
+                reason = PauseReason.DISCONNECTED if allowed else PauseReason.NOT_ALLOWED
+                report.outcomes["owner lost"] += len(await self.pause_owner(user_id, reason))
                 continue
             groups.setdefault(conn.id, (conn, []))[1].extend(rules)
         return list(groups.values())
+
+    async def pause_owner(self, user_id: int, reason: PauseReason) -> list[AlertRule]:
+        """Pause the active rules fed by the user's connection (``reason``: it is gone, or
+        the user lost access) and tell each of their chats once; returns the rules paused
+        here (another process may have paused them first, and told the chats)."""
+        paused = await self._repo.pause_where("owner_user_id", user_id, reason, self._clock())
+        if not paused:
+            return paused
+        log.warning("alerts: owner %s is %s; paused %d rules", user_id, reason.value, len(paused))
+        if self._bot is None:
+            log.warning("alerts: no bot attached; the chats of owner %s are not told", user_id)
+        else:
+            # Sent as the bot's own messages (paced), even when /disconnect asked for it.
+            await asyncio.create_task(
+                self._tell_owner_lost(paused, reason), context=on_own_schedule()
+            )
+        return paused
+
+    async def _tell_owner_lost(self, rules: list[AlertRule], reason: PauseReason) -> None:
+        assert self._bot is not None
+        places: dict[tuple[int, int | None], list[AlertRule]] = defaultdict(list)
+        for rule in rules:
+            places[(rule.chat_id, rule.thread_id)].append(rule)
+        for (chat_id, thread_id), paused in places.items():
+            text = render_owner_lost(paused, reason, await self._language(paused[0]))
+            try:
+                await self._bot.send_message(chat_id, text, message_thread_id=thread_id)
+            except TelegramForbiddenError as error:
+                blocked = await self._repo.pause_chat(chat_id, PauseReason.BLOCKED, self._clock())
+                log.warning(
+                    "alerts: chat %s is closed to the bot (%s); paused %d more rules",
+                    chat_id,
+                    error.message,
+                    blocked,
+                )
+            except TelegramAPIError as error:
+                log.warning(
+                    "alerts: could not tell chat %s that its rules are paused: %s",
+                    chat_id,
+                    error.message,
+                )
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -373,7 +428,7 @@ class AlertPoller:
             )
         except TelegramForbiddenError as error:
             await self._finish(rule, ids, SeenState.FAILED, error=f"Telegram: {error.message}")
-            paused = await self._repo.pause_chat(rule.chat_id, "blocked", self._clock())
+            paused = await self._repo.pause_chat(rule.chat_id, PauseReason.BLOCKED, self._clock())
             log.warning(
                 "alerts: chat %s is closed to the bot (%s); paused %d rules",
                 rule.chat_id,

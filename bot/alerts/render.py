@@ -11,6 +11,8 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from bot.alerts.card import AlertCard
+from bot.alerts.model import AlertRule, ScopeKind
+from bot.digest.model import PauseReason
 from bot.reports import fmt
 from bot.reports.markup import fit
 from bot.texts import t
@@ -104,3 +106,47 @@ def render_bundle(cards: Sequence[AlertCard], ctx: AlertContext, *, quiet: bool)
     if rest > 0:
         lines.append(t("alerts.msg.more", lang, n=rest))
     return fit("\n".join(lines))
+
+
+def rule_scope(rule: AlertRule, lang: str) -> str:
+    """The rule's calls in words, by ids (the owner's catalog may be gone with the
+    connection)."""
+    scope = rule.scope
+    match scope.kind:
+        case ScopeKind.DEPARTMENT:
+            return t("alerts.scope.dep", lang, name=scope.department_id)
+        case ScopeKind.OPERATOR:
+            assert scope.operator is not None
+            name = _esc(fmt.truncate(scope.operator.name, NAME_LIMIT))
+            return t("alerts.scope.op", lang, name=name)
+        case ScopeKind.PACK:
+            return t("alerts.scope.qp", lang, name=scope.pack_id)
+    return t("alerts.scope.all", lang)
+
+
+_OWNER_LOST: Final[dict[PauseReason, tuple[str, str]]] = {
+    PauseReason.DISCONNECTED: (
+        "alerts.owner_lost.disconnected",
+        "alerts.owner_lost.disconnected.own",
+    ),
+    PauseReason.NOT_ALLOWED: ("alerts.owner_lost.not_allowed", "alerts.owner_lost.not_allowed.own"),
+}
+
+
+def render_owner_lost(rules: Sequence[AlertRule], reason: PauseReason, lang: str) -> str:
+    """The one message telling a chat that its rules fed by one owner are paused: the owner
+    disconnected or lost access to the bot (``reason``, one of ``OWNER_LOST``)."""
+    group, own = _OWNER_LOST[reason]
+    owner = rules[0]
+    lines = "\n".join(
+        t("alerts.owner_lost.rule", lang, id=rule.id, scope=rule_scope(rule, lang))
+        for rule in rules
+    )
+    if owner.chat_id == owner.owner_user_id:
+        return fit(t(own, lang, rules=lines))
+    name = (
+        _esc(fmt.truncate(owner.owner_name, NAME_LIMIT))
+        if owner.owner_name
+        else owner.owner_user_id
+    )
+    return fit(t(group, lang, name=name, rules=lines))

@@ -4,7 +4,7 @@ handled (the digests' mark: a call handled from an alert is not repeated in a di
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
@@ -16,6 +16,7 @@ from bot.alerts.match import Hit, RuleMatcher
 from bot.alerts.model import AlertRule, AlertScope, ScopeKind
 from bot.alerts.plan import plan_poll
 from bot.clock import Clock
+from bot.digest.model import PauseReason
 from bot.query.model import OperatorPick, Period, pick_labels
 from bot.query.service import ConnectionInfo, QueryResult
 from storage.alerts import AlertRepo
@@ -70,7 +71,10 @@ class AlertService:
         catalog: CatalogRepo | None = None,
         warmer: CatalogWarmer | None = None,
         allowed: Callable[[int], bool] = lambda _user_id: True,
+        pause_owner: Callable[[int, PauseReason], Awaitable[list[AlertRule]]] | None = None,
     ) -> None:
+        """``pause_owner`` pauses an owner's rules and tells their chats
+        (``AlertPoller.pause_owner``); without it they are only paused."""
         self._repo = repo
         self._digests = digests
         self._clock = clock
@@ -80,6 +84,7 @@ class AlertService:
         self._catalog = catalog
         self._warmer = warmer
         self._allowed = allowed
+        self._pause_owner = pause_owner
 
     def now(self) -> datetime:
         return self._clock()
@@ -110,10 +115,44 @@ class AlertService:
         return await self._repo.get(rule_id)
 
     async def set_paused(self, rule_id: int, paused: bool) -> bool:
-        changed = await self._repo.set_paused(rule_id, paused, self._clock(), "user")
+        changed = await self._repo.set_paused(
+            rule_id, paused, self._clock(), PauseReason.USER.value
+        )
         if changed and not paused:
             self._poll_soon()
         return changed
+
+    async def resume(
+        self, rule: AlertRule, user_id: int, user_name: str
+    ) -> tuple[AlertRule | None, bool]:
+        """Resume a rule; when its owner's connection is gone (or the owner lost access),
+        the presser's takes over, as for digests. A rule that changes connection, or was
+        paused because its owner was lost, starts again from a first poll, which only
+        remembers the calls there: calls made meanwhile do not all alert at once.
+
+        Returns the rule (None when it was deleted, or nobody's connection can feed it)
+        and whether its owner changed."""
+        owner: tuple[int, str] | None = None
+        if self._connections is not None and await self.feeding(rule) is None:
+            if await self._connections.get(user_id) is None:
+                return None, False
+            owner = (user_id, user_name)
+        rebaseline = owner is not None or rule.owner_lost
+        if not await self._repo.resume(rule.id, self._clock(), owner=owner, rebaseline=rebaseline):
+            return None, False
+        self._poll_soon()
+        return await self._repo.get(rule.id), owner is not None
+
+    async def on_disconnect(self, user_id: int) -> int:
+        """Pause the active rules fed by this user's connection, being removed, and tell
+        their chats; returns how many were paused."""
+        if self._pause_owner is not None:
+            paused = await self._pause_owner(user_id, PauseReason.DISCONNECTED)
+        else:
+            paused = await self._repo.pause_where(
+                "owner_user_id", user_id, PauseReason.DISCONNECTED, self._clock()
+            )
+        return len(paused)
 
     async def delete(self, rule_id: int) -> bool:
         return await self._repo.delete(rule_id)
@@ -190,7 +229,8 @@ class AlertService:
         under an alert act from that message only."""
         return await self._repo.sent_message(rule.id, dialog_id) == message_id
 
-    async def _feeding(self, rule: AlertRule) -> Any | None:
+    async def feeding(self, rule: AlertRule) -> Any | None:
+        """The connection that feeds the rule: its owner's, while the owner may use the bot."""
         if not self._allowed(rule.owner_user_id):
             return None
         return await self.owner_connection(rule)
@@ -201,7 +241,7 @@ class AlertService:
         the connection is gone."""
         if self._calls is None:
             return None
-        connection = await self._feeding(rule)
+        connection = await self.feeding(rule)
         seen = await self._repo.deliveries(rule.id, [dialog_id])
         if connection is None or not seen:
             return None
@@ -218,7 +258,7 @@ class AlertService:
         Raises ``AiokkError``; None when there is none or no connection feeds the rule."""
         if self._calls is None:
             return None
-        connection = await self._feeding(rule)
+        connection = await self.feeding(rule)
         if connection is None:
             return None
         now = self._clock()

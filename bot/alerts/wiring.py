@@ -83,6 +83,7 @@ def build_alerts(
         catalog=catalog,
         warmer=warmer,
         allowed=allowed,
+        pause_owner=poller.pause_owner,
     )
     return Alerts(service=service, scheduler=scheduler)
 

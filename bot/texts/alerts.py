@@ -174,6 +174,49 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "alerts.card.active": {"ru": "▶️ Работает", "en": "▶️ Active"},
     "alerts.card.paused": {"ru": "⏸ На паузе", "en": "⏸ Paused"},
+    "alerts.card.paused.disconnected": {
+        "ru": "⏸ На паузе: владелец подключения отключился",
+        "en": "⏸ Paused: owner disconnected",
+    },
+    "alerts.card.paused.not_allowed": {
+        "ru": "⏸ На паузе: владелец подключения потерял доступ к боту",
+        "en": "⏸ Paused: owner lost access",
+    },
+    "alerts.card.paused.blocked": {
+        "ru": "⏸ На паузе: Telegram не даёт боту писать в этот чат",
+        "en": "⏸ Paused: Telegram does not let the bot write to this chat",
+    },
+    "alerts.card.rebind": {
+        "ru": "Нажмите «Возобновить» — правило продолжит работу с вашим подключением aiokk.",
+        "en": "Press Resume to run the rule on your own aiokk connection.",
+    },
+    "alerts.owner_lost.disconnected": {
+        "ru": "⏸ <b>Алерты на паузе</b>: владелец подключения aiokk, из которого они брали "
+        "звонки ({name}), отключился. Администратор чата может возобновить их со своим "
+        "подключением в /alerts.\n{rules}",
+        "en": "⏸ <b>Alerts paused</b>: the owner of the aiokk connection they read calls "
+        "through ({name}) disconnected. A chat admin can resume them with their own connection "
+        "in /alerts.\n{rules}",
+    },
+    "alerts.owner_lost.not_allowed": {
+        "ru": "⏸ <b>Алерты на паузе</b>: у владельца подключения aiokk, из которого они брали "
+        "звонки ({name}), больше нет доступа к боту. Администратор чата может возобновить их "
+        "со своим подключением в /alerts.\n{rules}",
+        "en": "⏸ <b>Alerts paused</b>: the owner of the aiokk connection they read calls "
+        "through ({name}) no longer has access to this bot. A chat admin can resume them with "
+        "their own connection in /alerts.\n{rules}",
+    },
+    "alerts.owner_lost.disconnected.own": {
+        "ru": "⏸ <b>Алерты на паузе</b>: подключение aiokk, из которого они брали звонки, "
+        "удалено. Подключитесь снова (/connect) и возобновите их в /alerts.\n{rules}",
+        "en": "⏸ <b>Alerts paused</b>: the aiokk connection they read calls through was "
+        "removed. Connect again (/connect) and resume them in /alerts.\n{rules}",
+    },
+    "alerts.owner_lost.not_allowed.own": {
+        "ru": "⏸ <b>Алерты на паузе</b>: у вас больше нет доступа к этому боту.\n{rules}",
+        "en": "⏸ <b>Alerts paused</b>: you no longer have access to this bot.\n{rules}",
+    },
+    "alerts.owner_lost.rule": {"ru": "• Правило №{id}: {scope}", "en": "• Rule #{id}: {scope}"},
     "alerts.topic": {"ru": "тема {id}", "en": "topic {id}"},
     "alerts.created": {
         "ru": "✅ Правило создано. Первая проверка только запомнит уже сделанные звонки — "
@@ -185,6 +228,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "alerts.saved": {"ru": "Сохранено", "en": "Saved"},
     "alerts.paused_now": {"ru": "Правило на паузе", "en": "Rule paused"},
     "alerts.resumed_now": {"ru": "Правило снова работает", "en": "Rule resumed"},
+    "alerts.resumed_rebound": {
+        "ru": "Правило снова работает — с вашим подключением aiokk",
+        "en": "Rule resumed on your aiokk connection",
+    },
+    "alerts.resume_needs_connection": {
+        "ru": "Подключения aiokk, из которого правило брало звонки, больше нет. Чтобы "
+        "возобновить правило со своим подключением, сначала подключитесь в личном чате с ботом.",
+        "en": "The aiokk connection this rule read calls through is gone. To resume it with "
+        "your own connection, connect first in a private chat with the bot.",
+    },
     "alerts.delete_confirm": {
         "ru": "Удалить правило №{id} ({what})?",
         "en": "Delete rule #{id} ({what})?",

@@ -146,13 +146,23 @@ async def on_pause_or_resume(
     rule = await _stored(query, callback_data, state, lang, bot, alerts)
     if rule is None:
         return
-    pause = callback_data.action is RuleAction.PAUSE
-    changed = await alerts.set_paused(rule.id, pause)
-    current = await alerts.get(rule.id)
-    if not changed or current is None:
+    current: AlertRule | None
+    if callback_data.action is RuleAction.PAUSE:
+        changed = await alerts.set_paused(rule.id, True)
+        current = await alerts.get(rule.id) if changed else None
+        toast = "alerts.paused_now"
+    else:
+        # The owner's connection may be gone: then the presser's feeds the rule from now on.
+        user = query.from_user
+        current, rebound = await alerts.resume(rule, user.id, user.full_name)
+        if current is None and await alerts.get(rule.id) is not None:
+            await deny(query, t("alerts.resume_needs_connection", lang))
+            return
+        toast = "alerts.resumed_rebound" if rebound else "alerts.resumed_now"
+    if current is None:
         await deny(query, t("alerts.gone", lang))
         return
-    await query.answer(t("alerts.paused_now" if pause else "alerts.resumed_now", lang))
+    await query.answer(t(toast, lang))
     await show_card(query, current, alerts, lang)
 
 

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot.alerts.model import AlertRule, ScopeKind
 from bot.alerts.service import AlertService
 from bot.callbacks import MenuAction, MenuCb
+from bot.digest.model import PauseReason
 from bot.messages import esc, show
 from bot.reports import fmt
 from bot.texts import t
@@ -84,8 +85,25 @@ async def card_text(
     if rule.owner_name:
         lines.append(t("alerts.card.owner", lang, name=esc(rule.owner_name)))
     if rule.id:
-        lines.append(t("alerts.card.paused" if rule.paused else "alerts.card.active", lang))
+        lines.append(status_text(rule, lang))
+        if rule.owner_lost and await alerts.feeding(rule) is None:
+            lines.append(t("alerts.card.rebind", lang))
     return "\n".join(lines)
+
+
+_TOLD: dict[PauseReason | None, str] = {
+    PauseReason.DISCONNECTED: "alerts.card.paused.disconnected",
+    PauseReason.NOT_ALLOWED: "alerts.card.paused.not_allowed",
+    PauseReason.BLOCKED: "alerts.card.paused.blocked",
+}
+"""Pauses whose reason the card and the list name (a person's pause needs none)."""
+
+
+def status_text(rule: AlertRule, lang: str) -> str:
+    """``▶️ Active``, ``⏸ Paused`` or ``⏸ Paused: owner disconnected`` and the like."""
+    if not rule.paused:
+        return t("alerts.card.active", lang)
+    return t(_TOLD.get(rule.pause_reason, "alerts.card.paused"), lang)
 
 
 def _chat_title(target: Message | CallbackQuery) -> str | None:
@@ -108,17 +126,18 @@ async def show_list(
         scope = await scope_text(rule, alerts, lang)
         if rule.thread_id is not None:
             scope += " · " + t("alerts.topic", lang, id=rule.thread_id)
-        lines.append(
-            t(
-                "alerts.list.line",
-                lang,
-                number=number,
-                icon=icon,
-                scope=scope,
-                conditions=conditions_text(rule, lang),
-                quiet=quiet_text(rule, lang),
-            )
+        line = t(
+            "alerts.list.line",
+            lang,
+            number=number,
+            icon=icon,
+            scope=scope,
+            conditions=conditions_text(rule, lang),
+            quiet=quiet_text(rule, lang),
         )
+        if rule.paused and rule.pause_reason in _TOLD:
+            line += "\n    " + status_text(rule, lang)
+        lines.append(line)
         plain = html.unescape(f"{number}. {icon} {scope}")
         labels.append((rule.id, fmt.truncate(plain, 60)))
     await show(target, "\n\n".join(lines), kb.list_keyboard(labels, lang))

@@ -402,6 +402,36 @@ async def test_forged_and_foreign_presses_are_out_of_date(harness: Harness) -> N
     assert await harness.world.repo.get(theirs.id) == theirs
 
 
+async def test_an_admin_resumes_a_rule_whose_owner_left_with_their_own_connection(
+    harness: Harness,
+) -> None:
+    await group_of(harness)
+    world = harness.world
+    gone = 703  # connected once, then disconnected
+    rule = await world.rule(chat_id=GROUP, owner_user_id=gone, created_by=gone, owner_name="Ира")
+    report = await harness.poller.poll_once()
+    assert report["owner lost"] == 1
+    [told] = [text for text in world.texts(GROUP) if "Алерты на паузе" in text]
+    assert "(Ира), отключился" in told
+
+    await harness.say(GROUP, ADMIN, "/alerts")
+    assert "1. ⏸ все звонки" in harness.screen(GROUP)
+    assert "⏸ На паузе: владелец подключения отключился" in harness.screen(GROUP)
+    await harness.press(GROUP, ADMIN, "1.")
+    assert "⏸ На паузе: владелец подключения отключился" in harness.screen(GROUP)
+    assert "продолжит работу с вашим подключением" in harness.screen(GROUP)
+    kicks = harness.kicks
+    await harness.press(GROUP, ADMIN, "Возобновить")
+    assert harness.answer() == "Правило снова работает — с вашим подключением aiokk"
+    stored = await world.repo.get(rule.id)
+    assert stored is not None and not stored.paused and stored.pause_reason is None
+    assert (stored.owner_user_id, stored.baselined_at) == (ADMIN, None)
+    assert harness.kicks == kicks + 1, "polled soon: its first poll only remembers"
+    assert "▶️ Работает" in harness.screen(GROUP)
+    assert "Данные из подключения aiokk: Admin 701" in harness.screen(GROUP)
+    assert (await harness.poller.poll_once())["baseline"] == 1
+
+
 # ---------------------------------------------------------------- under an alert
 
 
