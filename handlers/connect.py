@@ -277,16 +277,19 @@ async def on_disconnect(
     lang: str,
     connections: ConnectionService,
     digests: DigestService,
-    alerts: AlertService | None = None,
+    alerts: AlertService,
 ) -> None:
     await query.answer()
     await state.clear()
     await connections.disconnect(query.from_user.id)
-    text = t("disconnect.done", lang)
+    parts = [t("disconnect.done", lang)]
     notice = await digests.disconnect_notice(query.from_user.id, lang)
-    if alerts is not None:
-        await alerts.on_disconnect(query.from_user.id)  # pauses them and tells their chats
-    await show(query, text + ("\n\n" + notice if notice else ""))
+    if notice:
+        parts.append(notice)
+    paused = await alerts.on_disconnect(query.from_user.id)  # their chats are told
+    if paused:
+        parts.append(t("alerts.disconnect_paused", lang, n=paused))
+    await show(query, "\n\n".join(parts))
 
 
 @router.callback_query(ConnectCb.filter(F.action == ConnectAction.KEEP))

@@ -30,7 +30,7 @@ class SeenState:
     HELD = "held"  # found during quiet hours, sent as a bundle at ``release_at``
     PENDING = "pending"  # to be sent by ``claimed_by``
     SENT = "sent"
-    SKIPPED = "skipped"  # already handled in the chat when found
+    SKIPPED = "skipped"  # already handled in the chat when found, or its rule was paused
     FAILED = "failed"  # given up (Telegram refused it, or too many attempts)
 
 
@@ -261,6 +261,13 @@ class AlertRepo:
     async def pause_chat(self, chat_id: int, reason: PauseReason, now: datetime) -> int:
         """Pause every rule of a chat (Telegram no longer lets the bot post there)."""
         return len(await self.pause_where("chat_id", chat_id, reason, now))
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> int:
+        """A group became a supergroup with a new id: its rules follow it."""
+        return await self._db.execute(
+            "UPDATE alert_rules SET chat_id = ?, updated_at = ? WHERE chat_id = ?",
+            (new_chat_id, to_db_time(now), old_chat_id),
+        )
 
     async def delete(self, rule_id: int) -> bool:
         return await self._db.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)) > 0

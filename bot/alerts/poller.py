@@ -34,6 +34,7 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -369,6 +370,13 @@ class AlertPoller:
             rule = await self._repo.get(rule_id)
             if rule is None:
                 continue  # deleted meanwhile: its rows went with it
+            if rule.paused:
+                # Paused since they were found (by hand, or its owner lost access): a paused
+                # rule says nothing, not even what it held through the night.
+                ids = [item.dialog_id for item in deliveries]
+                await self._finish(rule, ids, SeenState.SKIPPED, error="rule paused")
+                report.outcomes["skipped"] += len(ids)
+                continue
             held = [item for item in deliveries if item.held]
             instant = [item for item in deliveries if not item.held]
             await self._send_group(rule, held, quiet=True, report=report)
@@ -447,6 +455,13 @@ class AlertPoller:
                 report.outcomes["unconfirmed"] += 1
         except (TelegramRetryAfter, TelegramServerError) as error:
             await self._repo.put_back(rule.id, ids, f"Telegram: {error.message}")
+            report.outcomes["put back"] += 1
+        except TelegramMigrateToChat as error:
+            # The group became a supergroup: the rules follow it, the alerts go there next.
+            new_id = error.migrate_to_chat_id
+            moved = await self._repo.move_chat(rule.chat_id, new_id, self._clock())
+            log.info("alerts: chat %s became %s; moved %d rules", rule.chat_id, new_id, moved)
+            await self._repo.put_back(rule.id, ids, "chat migrated")
             report.outcomes["put back"] += 1
         except TelegramAPIError as error:
             log.error("alerts of rule %s: Telegram refused them: %s", rule.id, error.message)

@@ -4,6 +4,10 @@ Templates that contain HTML expect every parameter to be escaped already.
 """
 
 TEXTS: dict[str, dict[str, str]] = {
+    "alerts.disconnect_paused": {
+        "ru": "⏸ Приостановлено правил алертов: {n}. Их чаты предупреждены.",
+        "en": "⏸ Alert rules paused: {n}. Their chats were told.",
+    },
     "alerts.msg.title": {"ru": "🚨 <b>Критичный звонок</b>", "en": "🚨 <b>Critical call</b>"},
     "alerts.msg.many": {
         "ru": "🚨 <b>Критичные звонки: {n}</b>",

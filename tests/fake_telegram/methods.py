@@ -168,6 +168,12 @@ class BotApi:
 
     def _writable_chat(self, params: Params) -> FakeChat:
         chat = self._chat(params)
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         if chat.blocked:
             if chat.is_private:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")

@@ -364,6 +364,18 @@ class FakeTelegram:
         """The user blocks the bot (or, for a group, the bot is removed from it)."""
         self.api.chats[chat_id].blocked = blocked
 
+    def upgrade_group(self, chat_id: int, supergroup_id: int) -> FakeChat:
+        """The group becomes a supergroup with a new id, as Telegram does: sends to the old id
+        answer 400 with ``migrate_to_chat_id``; the members and admins move along."""
+        old = self.api.chats[chat_id]
+        if old.type != "group" or supergroup_id > -1_000_000_000_000:
+            raise ValueError("only a group is upgraded, to a -100… supergroup id")
+        new = self.group_chat(supergroup_id, old.title or "", admins=set(old.admins))
+        new.members |= old.members
+        new.bot_can_delete = old.bot_can_delete
+        old.migrated_to = supergroup_id
+        return new
+
     def fail_next(self, method: str, count: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``count`` calls of ``method`` with 429 and ``retry_after``."""
         self.fail_next_with(method, too_many_requests(retry_after), count=count)

@@ -75,7 +75,8 @@ class RecordedCall:
 
 @dataclass(eq=False)
 class FakeChat:
-    """A chat the fake knows. Tests may flip ``blocked`` and ``bot_can_delete`` at any time."""
+    """A chat the fake knows. Tests may flip ``blocked`` and ``bot_can_delete`` at any time;
+    ``migrated_to`` is the supergroup a group was upgraded to (its old id then refuses)."""
 
     id: int
     type: str  # "private", "group" or "supergroup"
@@ -87,6 +88,7 @@ class FakeChat:
     is_forum: bool = False
     bot_can_delete: bool = False
     blocked: bool = False
+    migrated_to: int | None = None
     members: set[int] = field(default_factory=set)
     messages: dict[int, JsonDict] = field(default_factory=dict)  # live messages by id
     deleted: set[int] = field(default_factory=set)

@@ -157,3 +157,25 @@ async def test_the_24_hours_reach_into_last_year_at_new_years_midnight(tmp_path:
         assert not any("Позавчера" in text for text in texts), "more than 24 hours ago"
     finally:
         await world.close()
+
+
+async def test_a_group_upgraded_to_a_supergroup_takes_its_rules_along(world: World) -> None:
+    group, supergroup = -500, -1_005_000_000_000
+    world.fake.group_chat(group, "Продажи", admins={OWNER})
+    rule = await world.rule(chat_id=group)
+    poller = world.poller()
+    await poller.poll_once()
+    world.fake.upgrade_group(group, supergroup)
+    fresh = record(1020, TEST_NOW + timedelta(minutes=3), rating=1)
+    await next_poll(world, [*BEFORE, fresh])
+    await poller.poll_once()  # refused with migrate_to_chat_id: the rule moves, the alert waits
+    moved = await world.repo.get(rule.id)
+    assert moved is not None and moved.chat_id == supergroup
+    assert world.texts(group) == [] and world.texts(supergroup) == []
+    await next_poll(world, [*BEFORE, fresh])
+    await poller.poll_once()
+    [text] = world.texts(supergroup)
+    assert "оценка 1" in text
+    await next_poll(world, [*BEFORE, fresh])
+    await poller.poll_once()
+    assert len(world.texts(supergroup)) == 1, "sent once"

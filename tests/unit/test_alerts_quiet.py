@@ -72,3 +72,20 @@ async def test_alerts_of_the_night_come_as_one_message_when_it_ends(tmp_path: Pa
         assert len(world.sent()) == 1
     finally:
         await world.close()
+
+
+async def test_what_a_rule_held_overnight_is_dropped_when_it_is_paused(tmp_path: Path) -> None:
+    world = await make_world(tmp_path, [], berlin(3, 10, 20))
+    try:
+        rule = await world.rule(timezone="Europe/Berlin", quiet=NIGHT)
+        poller = world.poller()
+        await poller.poll_once()
+        world.aiokk.serve([record(7101, berlin(3, 10, 22), rating=1)])
+        world.clock.set(berlin(3, 10, 22, 5))
+        await poller.poll_once()  # held until 08:00
+        await world.repo.set_paused(rule.id, True, world.clock(), "user")
+        world.clock.set(berlin(3, 11, 8, 0))
+        report = await poller.poll_once()
+        assert world.texts() == [] and report["skipped"] == 1
+    finally:
+        await world.close()
