@@ -44,6 +44,7 @@ from bot.services.calls import comparison_label, period_label, progress_notice
 from bot.texts import t
 from handlers.calls.context import CallsContext, install_context
 from handlers.exporting import launch_export
+from handlers.targets import thread_of
 from storage import Connection
 
 router = Router(name="operator")
@@ -195,9 +196,8 @@ async def _ask(
 
 async def _ask_for_name(message: Message, user: User, ctx: CallsContext) -> None:
     """In a group, also ask for the name as a reply (privacy mode lets replies in)."""
-    thread = message.message_thread_id if message.is_topic_message else None
     await ask_for_reply(
-        ctx.bot, message.chat, user, t("op.ask", ctx.lang), ctx.lang, thread_id=thread
+        ctx.bot, message.chat, user, t("op.ask", ctx.lang), ctx.lang, thread_id=thread_of(message)
     )
 
 

@@ -16,7 +16,6 @@ from aiogram.types import (
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
-    MaybeInaccessibleMessageUnion,
     Message,
 )
 
@@ -34,6 +33,7 @@ from bot.messages import esc, show
 from bot.permissions import is_chat_admin
 from bot.prompts import ask_for_reply
 from bot.texts import LANGUAGES, t
+from handlers.targets import thread_of
 from storage import ChatRepo, ChatSettings
 
 router = Router(name="settings")
@@ -179,14 +179,8 @@ async def on_type_timezone(
         question,
         lang,
         placeholder=t("prompt.placeholder.timezone", lang),
-        thread_id=_thread_of(query.message),
+        thread_id=thread_of(query.message),
     )
-
-
-def _thread_of(message: MaybeInaccessibleMessageUnion | None) -> int | None:
-    if not isinstance(message, Message) or not message.is_topic_message:
-        return None
-    return message.message_thread_id
 
 
 @router.message(SettingsFlow.timezone, F.text, ~F.text.startswith("/"))
@@ -215,7 +209,7 @@ async def on_timezone_text(
             invalid,
             lang,
             placeholder=placeholder,
-            thread_id=_thread_of(message),
+            thread_id=thread_of(message),
         )
         if asked is None:
             await message.answer(invalid, reply_markup=timezone_choice(lang, clock()))

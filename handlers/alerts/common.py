@@ -12,14 +12,14 @@ from typing import Any
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Chat, MaybeInaccessibleMessageUnion, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.alerts.model import AlertRule
 from bot.alerts.service import AlertService
-from bot.permissions import is_chat_admin
 from bot.prompts import ask_for_reply
 from bot.texts import t
 from handlers.alerts.editing import rule_from_data, rule_to_data
+from handlers.targets import admin_or_deny, chat_of, deny, thread_of
 
 DRAFT_KEY = "alert_draft"
 TARGET_KEY = "alert_rid"  # which rule typed input is for (0: the draft)
@@ -34,36 +34,9 @@ class AlertFlow(StatesGroup):
     signal = State()
 
 
-def thread_of(message: MaybeInaccessibleMessageUnion | None) -> int | None:
-    if not isinstance(message, Message) or not message.is_topic_message:
-        return None
-    return message.message_thread_id
-
-
-def chat_of(target: Message | CallbackQuery) -> Chat | None:
-    if isinstance(target, Message):
-        return target.chat
-    return target.message.chat if target.message is not None else None
-
-
-async def deny(target: Message | CallbackQuery, text: str) -> None:
-    if isinstance(target, CallbackQuery):
-        await target.answer(text, show_alert=True)
-    else:
-        await target.answer(text)
-
-
 async def may_manage(target: Message | CallbackQuery, bot: Bot, lang: str) -> bool:
     """Only group administrators change a group's alert rules (asked now, not cached)."""
-    chat = chat_of(target)
-    user = target.from_user
-    if chat is None or user is None:
-        await deny(target, t("error.stale", lang))
-        return False
-    if await is_chat_admin(bot, chat, user.id):
-        return True
-    await deny(target, t("alerts.admin_only", lang))
-    return False
+    return await admin_or_deny(target, bot, lang, "alerts.admin_only")
 
 
 async def load_draft(state: FSMContext) -> AlertRule | None:

@@ -23,7 +23,7 @@ from bot.reports.markup import fit
 from bot.texts import t
 from handlers.alerts import keyboards as kb
 from handlers.alerts.callbacks import AlertRuleCb, RuleAction, Step
-from handlers.alerts.common import DRAFT_KEY, deny, load, may_manage, save_draft, thread_of
+from handlers.alerts.common import DRAFT_KEY, load, may_manage, save_draft
 from handlers.alerts.screens import (
     conditions_text,
     connect_first,
@@ -32,6 +32,7 @@ from handlers.alerts.screens import (
     show_list,
     show_step,
 )
+from handlers.targets import deny, thread_of
 from storage import Connection
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from bot.reports import fmt
 from bot.reports.markup import fit
 from bot.reports.render import render_card
 from bot.texts import t
-from handlers.alerts.common import deny, thread_of
 from handlers.alerts_ui import AlertAction, AlertCb
+from handlers.targets import deny, thread_of
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from handlers.alerts.common import (
     AlertFlow,
     ask_again,
     catalog_connection,
-    deny,
     editable,
     load,
     may_manage,
@@ -49,6 +48,7 @@ from handlers.alerts.editing import (
     typed_operator,
 )
 from handlers.alerts.screens import after_change, show_card, show_signals, show_step
+from handlers.targets import deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

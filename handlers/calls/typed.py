@@ -26,6 +26,7 @@ from handlers.calls.keyboards import (
     typed_screen,
 )
 from handlers.calls.results import put, run_summary
+from handlers.targets import thread_of
 from storage import Connection
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,13 @@ async def ask_again(
     draft.message_id = sent.message_id
     await save(state, draft)
     if message.from_user is not None:
-        thread = message.message_thread_id if message.is_topic_message else None
         await ask_for_reply(
-            ctx.bot, message.chat, message.from_user, question, ctx.lang, thread_id=thread
+            ctx.bot,
+            message.chat,
+            message.from_user,
+            question,
+            ctx.lang,
+            thread_id=thread_of(message),
         )
 
 

@@ -37,6 +37,7 @@ from handlers.calls.keyboards import (
     value_screen,
 )
 from handlers.calls.results import run_summary
+from handlers.targets import thread_of
 from storage import Connection
 
 router = Router(name="calls.wizard")
@@ -83,9 +84,8 @@ async def ask_typed(query: CallbackQuery, ctx: CallsContext, question: str) -> N
     """In a group, also ask for the typed answer as a reply (privacy mode lets replies in)."""
     message = query.message
     if isinstance(message, Message):
-        thread = message.message_thread_id if message.is_topic_message else None
         await ask_for_reply(
-            ctx.bot, message.chat, query.from_user, question, ctx.lang, thread_id=thread
+            ctx.bot, message.chat, query.from_user, question, ctx.lang, thread_id=thread_of(message)
         )
 
 

@@ -16,8 +16,9 @@ from bot.messages import show
 from bot.permissions import is_private
 from bot.texts import t
 from handlers.digests.callbacks import DigestAction, DigestCb, Step
-from handlers.digests.common import DRAFT_KEY, load, may_manage, save_draft, thread_of
+from handlers.digests.common import DRAFT_KEY, load, may_manage, save_draft
 from handlers.digests.screens import connect_first, show_card, show_list, show_step
+from handlers.targets import thread_of
 from storage import Connection
 
 router = Router(name="digests.listing")

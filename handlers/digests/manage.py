@@ -16,8 +16,9 @@ from bot.messages import error_sentence, esc, show
 from bot.texts import t
 from handlers.digests import keyboards as kb
 from handlers.digests.callbacks import DigestAction, DigestCb
-from handlers.digests.common import deny, load, may_manage
+from handlers.digests.common import load, may_manage
 from handlers.digests.screens import show_card, show_list
+from handlers.targets import deny
 
 router = Router(name="digests.manage")
 

@@ -24,7 +24,6 @@ from handlers.digests.common import (
     DigestFlow,
     ask_again,
     catalog_connection,
-    deny,
     editable,
     store,
     typed_target,
@@ -32,6 +31,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import scope_for
 from handlers.digests.screens import after_change
+from handlers.targets import deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

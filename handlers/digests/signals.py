@@ -20,7 +20,6 @@ from handlers.digests.common import (
     DigestFlow,
     ask_again,
     catalog_connection,
-    deny,
     editable,
     store,
     typed_target,
@@ -28,6 +27,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import add_signals, toggle_signal
 from handlers.digests.screens import show_signals, show_step
+from handlers.targets import deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

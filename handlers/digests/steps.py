@@ -15,8 +15,6 @@ from bot.texts import t
 from handlers.digests.callbacks import DigestSetCb, Field
 from handlers.digests.common import (
     DRAFT_KEY,
-    chat_of,
-    deny,
     editable,
     load,
     load_draft,
@@ -26,6 +24,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import CHOICES, apply_choice, next_step
 from handlers.digests.screens import after_change, show_card, show_step
+from handlers.targets import chat_of, deny
 from storage import Connection
 
 router = Router(name="digests.steps")

@@ -22,7 +22,7 @@ from bot.permissions import is_private
 from bot.reports.render import render_card
 from bot.texts import t
 from handlers.digests.callbacks import CallAction, DigestCallCb
-from handlers.digests.common import deny, thread_of
+from handlers.targets import deny, thread_of
 from storage.digests import DigestMessage
 
 log = logging.getLogger(__name__)
