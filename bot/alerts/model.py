@@ -7,11 +7,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, time
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.model import PauseReason
+from bot.digest.model import ScopeKind as ScopeKind  # the digests' notion of scope
 from bot.query.model import CallQuery, OperatorPick
 
 DEFAULT_MAX_RATING = 2
@@ -20,13 +20,6 @@ DEFAULT_QUIET_START = time(21, 0)
 DEFAULT_QUIET_END = time(8, 0)
 OWNER_LOST: frozenset[PauseReason] = frozenset({PauseReason.DISCONNECTED, PauseReason.NOT_ALLOWED})
 """Why a rule pauses when no connection may feed it any more (the digests' reasons)."""
-
-
-class ScopeKind(StrEnum):
-    ALL = "all"
-    DEPARTMENT = "dep"
-    OPERATOR = "op"
-    PACK = "qp"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,15 @@ from bot.alerts.card import AlertCard
 from bot.alerts.match import Hit, RuleMatcher
 from bot.alerts.model import AlertRule, AlertScope, ScopeKind
 from bot.alerts.plan import plan_poll
+from bot.catalog_offers import CatalogOffers, CatalogWarmer
 from bot.clock import Clock
 from bot.digest.model import PauseReason
-from bot.query.model import OperatorPick, Period, pick_labels
+from bot.query.model import OperatorPick, Period
 from bot.query.service import ConnectionInfo, QueryResult
 from storage.alerts import AlertRepo
 from storage.catalog import CatalogRepo
 from storage.digests import DigestRepo, HandledMark
 
-OFFER_LIMIT: Final = 20
 SAMPLE_DAYS: Final = 30
 """How far back **Test** looks for a call that meets the rule."""
 
@@ -38,12 +38,6 @@ class CallFetcher(Protocol):
         with_previous: bool = False,
         refresh: bool = False,
     ) -> QueryResult: ...
-
-
-class CatalogWarmer(Protocol):
-    """CallService: reads every call once to learn the catalog."""
-
-    async def warm_catalog(self, conn: ConnectionInfo) -> int: ...
 
 
 class ConnectionSource(Protocol):
@@ -82,7 +76,7 @@ class AlertService:
         self._calls = calls
         self._connections = connections
         self._catalog = catalog
-        self._warmer = warmer
+        self._offers = CatalogOffers(catalog, warmer)
         self._allowed = allowed
         self._pause_owner = pause_owner
 
@@ -165,46 +159,10 @@ class AlertService:
         return await self._connections.get(rule.owner_user_id)
 
     async def offer(self, kind: ScopeKind, connection: ConnectionInfo) -> list[tuple[str, Any]]:
-        """(label, value) choices for a scope from the connection's catalog, most used first;
-        an empty catalog is filled first by reading the calls once."""
-        entries = await self._offer(kind, connection.id)
-        if not entries and self._warmer is not None:
-            await self._warmer.warm_catalog(connection)
-            entries = await self._offer(kind, connection.id)
-        return entries
-
-    async def _offer(self, kind: ScopeKind, connection_id: int) -> list[tuple[str, Any]]:
-        catalog = self._catalog
-        if catalog is None:
-            return []
-        match kind:
-            case ScopeKind.DEPARTMENT:
-                departments = await catalog.departments(connection_id, OFFER_LIMIT)
-                return [
-                    (f"{entry.name} ({entry.id})" if entry.name else str(entry.id), entry.id)
-                    for entry in departments
-                ]
-            case ScopeKind.OPERATOR:
-                operators = await catalog.operators(connection_id, OFFER_LIMIT)
-                picks = [entry.pick for entry in operators]
-                # The value is the person (id and name), so the scope is exactly them.
-                return list(zip(pick_labels(picks), [pick.dump() for pick in picks], strict=True))
-            case ScopeKind.PACK:
-                packs = await catalog.question_packs(connection_id, OFFER_LIMIT)
-                return [
-                    (f"{entry.title} ({entry.id})" if entry.title else str(entry.id), entry.id)
-                    for entry in packs
-                ]
-        return []
+        return await self._offers.scope(kind, connection)
 
     async def offer_signals(self, connection: ConnectionInfo) -> list[str]:
-        if self._catalog is None:
-            return []
-        entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
-        if not entries and self._warmer is not None:
-            await self._warmer.warm_catalog(connection)
-            entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
-        return [entry.word for entry in entries]
+        return await self._offers.signals(connection)
 
     async def scope_names(self, rule: AlertRule) -> tuple[str | None, str | None]:
         """The department's name or the pack's title from the owner's catalog (raw text:

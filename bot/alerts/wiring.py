@@ -15,7 +15,8 @@ from aiogram import Bot, Dispatcher
 from bot.alerts.buttons import AlertButtons
 from bot.alerts.poller import AlertPoller, CallFetcher, ChatSource, ConnectionSource
 from bot.alerts.scheduler import AlertScheduler
-from bot.alerts.service import AlertService, CatalogWarmer
+from bot.alerts.service import AlertService
+from bot.catalog_offers import CatalogWarmer
 from bot.clock import Clock
 from storage.alerts import AlertRepo
 from storage.catalog import CatalogRepo

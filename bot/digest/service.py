@@ -8,13 +8,14 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
 from bot.aiokk.models import CallRecord
+from bot.catalog_offers import CatalogOffers, CatalogSource, CatalogWarmer
 from bot.clock import Clock
 from bot.digest.artifacts import Artifacts
 from bot.digest.model import PauseReason, ScopeKind, Subscription, scope_query
@@ -23,33 +24,12 @@ from bot.digest.render import RenderedDigest, mark_text
 from bot.digest.runner import BuiltDigest, CallFetcher, ConnectionSource, DigestRunner
 from bot.digest.schedule import covered_days, next_run_at_or_after, zone
 from bot.messages import is_not_modified
-from bot.query.model import Period, pick_labels
+from bot.query.model import Period
 from bot.query.service import ConnectionInfo
 from bot.texts import DEFAULT_LANGUAGE, t
 from storage.digests import DigestMessage, DigestRepo, DigestRun, HandledMark
 
 log = logging.getLogger(__name__)
-
-
-OFFER_LIMIT = 20
-
-
-class CatalogSource(Protocol):
-    """The part of CatalogRepo the wizard offers values from."""
-
-    async def departments(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
-
-    async def operators(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
-
-    async def question_packs(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
-
-    async def signals(self, connection_id: int, limit: int | None = None) -> list[Any]: ...
-
-
-class CatalogWarmer(Protocol):
-    """CallService: reads every call once to learn the catalog."""
-
-    async def warm_catalog(self, conn: ConnectionInfo) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -72,8 +52,7 @@ class DigestService:
         catalog: CatalogSource | None = None,
         warmer: CatalogWarmer | None = None,
     ) -> None:
-        self._catalog = catalog
-        self._warmer = warmer
+        self._offers = CatalogOffers(catalog, warmer)
         self._repo = repo
         self._runner = runner
         self._connections = connections
@@ -109,49 +88,10 @@ class DigestService:
         return await self._connections.get(sub.owner_user_id)
 
     async def offer(self, kind: ScopeKind, connection: ConnectionInfo) -> list[tuple[str, Any]]:
-        """(label, value) choices for a scope from the connection's catalog, most used first.
-
-        An empty catalog is filled first by reading the calls once.
-        """
-        entries = await self._offer(kind, connection.id)
-        if not entries and self._warmer is not None:
-            await self._warmer.warm_catalog(connection)
-            entries = await self._offer(kind, connection.id)
-        return entries
-
-    async def _offer(self, kind: ScopeKind, connection_id: int) -> list[tuple[str, Any]]:
-        catalog = self._catalog
-        if catalog is None:
-            return []
-        match kind:
-            case ScopeKind.DEPARTMENT:
-                departments = await catalog.departments(connection_id, OFFER_LIMIT)
-                return [
-                    (f"{entry.name} ({entry.id})" if entry.name else str(entry.id), entry.id)
-                    for entry in departments
-                ]
-            case ScopeKind.OPERATOR:
-                operators = await catalog.operators(connection_id, OFFER_LIMIT)
-                picks = [entry.pick for entry in operators]
-                # The value is the person (id and name), so the scope is exactly them.
-                return list(zip(pick_labels(picks), [pick.dump() for pick in picks], strict=True))
-            case ScopeKind.PACK:
-                packs = await catalog.question_packs(connection_id, OFFER_LIMIT)
-                return [
-                    (f"{entry.title} ({entry.id})" if entry.title else str(entry.id), entry.id)
-                    for entry in packs
-                ]
-            case ScopeKind.ALL:
-                return []
+        return await self._offers.scope(kind, connection)
 
     async def offer_signals(self, connection: ConnectionInfo) -> list[str]:
-        if self._catalog is None:
-            return []
-        entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
-        if not entries and self._warmer is not None:
-            await self._warmer.warm_catalog(connection)
-            entries = await self._catalog.signals(connection.id, OFFER_LIMIT)
-        return [entry.word for entry in entries]
+        return await self._offers.signals(connection)
 
     async def label(self, sub: Subscription, lang: str) -> str | None:
         """The scope in words (department and pack names from the owner's catalog)."""

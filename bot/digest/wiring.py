@@ -12,13 +12,14 @@ from typing import Protocol
 
 from aiogram import Bot, Dispatcher
 
+from bot.catalog_offers import CatalogSource, CatalogWarmer
 from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ProcessArtifacts
 from bot.digest.buttons import DigestButtons
 from bot.digest.claims import Claimer
 from bot.digest.runner import CallFetcher, ChatSource, ConnectionSource, DigestRunner
 from bot.digest.scheduler import DigestScheduler
-from bot.digest.service import CatalogSource, CatalogWarmer, DigestService
+from bot.digest.service import DigestService
 from storage.catalog import CatalogRepo
 from storage.db import Database
 from storage.digests import DigestRepo
