@@ -128,3 +128,16 @@ def delimiter_choice(lang: str) -> InlineKeyboardMarkup:
         for d, name in ((";", "semicolon"), (",", "comma"))
     ]
     return InlineKeyboardMarkup(inline_keyboard=[row, [_back_to_settings(lang)]])
+
+
+def connect_first(lang: str, private: bool, username: str | None) -> InlineKeyboardMarkup:
+    """Connect aiokk: here in a private chat, or a link to the private chat from a group."""
+    if private or not username:
+        button = InlineKeyboardButton(
+            text=t("btn.connect", lang), callback_data=MenuCb(action=MenuAction.CONNECT).pack()
+        )
+    else:
+        button = InlineKeyboardButton(
+            text=t("btn.open_private", lang), url=f"https://t.me/{username}?start=connect"
+        )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])

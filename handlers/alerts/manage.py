@@ -17,6 +17,7 @@ from bot.alerts.render import AlertContext, render_alert
 from bot.alerts.service import AlertService
 from bot.callbacks import MenuAction, MenuCb
 from bot.isolation import outside_lock
+from bot.keyboards import connect_first
 from bot.messages import error_sentence, show
 from bot.permissions import is_private
 from bot.reports.markup import fit
@@ -26,7 +27,6 @@ from handlers.alerts.callbacks import AlertRuleCb, RuleAction, Step
 from handlers.alerts.common import DRAFT_KEY, load, may_manage, save_draft
 from handlers.alerts.screens import (
     conditions_text,
-    connect_first,
     scope_text,
     show_card,
     show_list,

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import html
 
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.alerts.model import AlertRule, ScopeKind
 from bot.alerts.service import AlertService
-from bot.callbacks import MenuAction, MenuCb
 from bot.digest.model import PauseReason
 from bot.messages import esc, show
 from bot.reports import fmt
@@ -211,15 +210,3 @@ async def show_signals(
         chosen=esc(", ".join(chosen)) if chosen else t("alerts.signals.none", lang),
     )
     await show(target, text, kb.signals_keyboard(rule.id, shown, chosen, lang))
-
-
-def connect_first(lang: str, private: bool, username: str | None) -> InlineKeyboardMarkup:
-    if private or not username:
-        button = InlineKeyboardButton(
-            text=t("btn.connect", lang), callback_data=MenuCb(action=MenuAction.CONNECT).pack()
-        )
-    else:
-        button = InlineKeyboardButton(
-            text=t("btn.open_private", lang), url=f"https://t.me/{username}?start=connect"
-        )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])

@@ -12,12 +12,13 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import MenuAction, MenuCb
 from bot.digest.model import Schedule, Subscription
 from bot.digest.service import DigestService
+from bot.keyboards import connect_first
 from bot.messages import show
 from bot.permissions import is_private
 from bot.texts import t
 from handlers.digests.callbacks import DigestAction, DigestCb, Step
 from handlers.digests.common import DRAFT_KEY, load, may_manage, save_draft
-from handlers.digests.screens import connect_first, show_card, show_list, show_step
+from handlers.digests.screens import show_card, show_list, show_step
 from handlers.targets import thread_of
 from storage import Connection
 

@@ -127,15 +127,3 @@ async def show_signals(
         chosen=esc(", ".join(chosen)) if chosen else t("digest.signals.none", lang),
     )
     await show(target, text, kb.signals_keyboard(sub.id, shown, chosen, lang))
-
-
-def connect_first(lang: str, private: bool, username: str | None) -> InlineKeyboardMarkup:
-    if private or not username:
-        button = InlineKeyboardButton(
-            text=t("btn.connect", lang), callback_data=MenuCb(action=MenuAction.CONNECT).pack()
-        )
-    else:
-        button = InlineKeyboardButton(
-            text=t("btn.open_private", lang), url=f"https://t.me/{username}?start=connect"
-        )
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
