@@ -61,10 +61,10 @@ from bot.digest.model import PauseReason
 from bot.instance import instance_id, is_gone
 from bot.pacing import never_arrived, on_own_schedule
 from bot.query.model import CallQuery
-from bot.query.service import ConnectionInfo, QueryResult
+from bot.query.service import ConnectionInfo
+from bot.sources import CallFetcher, ChatSource, ConnectionSource
 from bot.texts import LANGUAGES
 from storage.alerts import AlertRepo, Delivery, Found, SeenState
-from storage.chats import ChatSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,28 +79,6 @@ _PRUNE_EVERY: Final = timedelta(hours=1)
 _EARLY: Final = 0.8
 """A poll turn opens a little before a full interval has passed: timers jitter."""
 _FETCH_ZONE: Final = ZoneInfo("UTC")
-
-
-class CallFetcher(Protocol):
-    """The part of CallService a poll uses."""
-
-    async def fetch(
-        self,
-        conn: ConnectionInfo,
-        query: CallQuery,
-        tz: ZoneInfo,
-        *,
-        with_previous: bool = False,
-        refresh: bool = False,
-    ) -> QueryResult: ...
-
-
-class ConnectionSource(Protocol):
-    async def get(self, user_id: int) -> Any: ...
-
-
-class ChatSource(Protocol):
-    async def get(self, chat_id: int) -> ChatSettings: ...
 
 
 class HandledSource(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.aiokk.models import CallRecord
@@ -19,29 +19,14 @@ from bot.catalog_offers import CatalogOffers, CatalogWarmer
 from bot.clock import Clock
 from bot.digest.model import PauseReason
 from bot.query.model import OperatorPick, Period
-from bot.query.service import ConnectionInfo, QueryResult
+from bot.query.service import ConnectionInfo
+from bot.sources import CallFetcher, ConnectionSource
 from storage.alerts import AlertRepo
 from storage.catalog import CatalogRepo
 from storage.digests import DigestRepo, HandledMark
 
 SAMPLE_DAYS: Final = 30
 """How far back **Test** looks for a call that meets the rule."""
-
-
-class CallFetcher(Protocol):
-    async def fetch(
-        self,
-        conn: ConnectionInfo,
-        query: Any,
-        tz: ZoneInfo,
-        *,
-        with_previous: bool = False,
-        refresh: bool = False,
-    ) -> QueryResult: ...
-
-
-class ConnectionSource(Protocol):
-    async def get(self, user_id: int) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)

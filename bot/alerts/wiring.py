@@ -13,11 +13,12 @@ from datetime import timedelta
 from aiogram import Bot, Dispatcher
 
 from bot.alerts.buttons import AlertButtons
-from bot.alerts.poller import AlertPoller, CallFetcher, ChatSource, ConnectionSource
+from bot.alerts.poller import AlertPoller
 from bot.alerts.scheduler import AlertScheduler
 from bot.alerts.service import AlertService
 from bot.catalog_offers import CatalogWarmer
 from bot.clock import Clock
+from bot.sources import CallFetcher, ChatSource, ConnectionSource
 from storage.alerts import AlertRepo
 from storage.catalog import CatalogRepo
 from storage.db import Database

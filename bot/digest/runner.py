@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -43,9 +43,10 @@ from bot.digest.render import (
 from bot.digest.rule import BadCallMatcher
 from bot.digest.schedule import zone
 from bot.pacing import never_arrived
-from bot.query.model import CallQuery, Period
-from bot.query.service import ConnectionInfo, QueryResult
+from bot.query.model import Period
+from bot.query.service import ConnectionInfo
 from bot.reports.export import export_filename
+from bot.sources import CallFetcher, ChatSource, ConnectionSource
 from bot.texts import LANGUAGES, t
 from storage.chats import ChatSettings
 from storage.digests import DigestRepo, Part
@@ -65,30 +66,6 @@ class PartlyDelivered(Exception):
     def __init__(self, error: TelegramAPIError) -> None:
         super().__init__(error.message)
         self.error = error
-
-
-class CallFetcher(Protocol):
-    """The part of CallService a digest uses."""
-
-    async def fetch(
-        self,
-        conn: ConnectionInfo,
-        query: CallQuery,
-        tz: ZoneInfo,
-        *,
-        with_previous: bool = False,
-        refresh: bool = False,
-    ) -> QueryResult: ...
-
-
-class ConnectionSource(Protocol):
-    """The part of ConnectionService a digest uses."""
-
-    async def get(self, user_id: int) -> Any: ...
-
-
-class ChatSource(Protocol):
-    async def get(self, chat_id: int) -> ChatSettings: ...
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ from bot.digest.artifacts import Artifacts
 from bot.digest.model import PauseReason, ScopeKind, Subscription, scope_query
 from bot.digest.naming import ScopeNames, disconnect_line, scope_label
 from bot.digest.render import RenderedDigest, mark_text
-from bot.digest.runner import BuiltDigest, CallFetcher, ConnectionSource, DigestRunner
+from bot.digest.runner import BuiltDigest, DigestRunner
 from bot.digest.schedule import covered_days, next_run_at_or_after, zone
 from bot.messages import is_not_modified
 from bot.query.model import Period
 from bot.query.service import ConnectionInfo
+from bot.sources import CallFetcher, ConnectionSource
 from bot.texts import DEFAULT_LANGUAGE, t
 from storage.digests import DigestMessage, DigestRepo, DigestRun, HandledMark
 

@@ -17,9 +17,10 @@ from bot.clock import Clock
 from bot.digest.artifacts import Artifacts, ProcessArtifacts
 from bot.digest.buttons import DigestButtons
 from bot.digest.claims import Claimer
-from bot.digest.runner import CallFetcher, ChatSource, ConnectionSource, DigestRunner
+from bot.digest.runner import DigestRunner
 from bot.digest.scheduler import DigestScheduler
 from bot.digest.service import DigestService
+from bot.sources import CallFetcher, ChatSource, ConnectionSource
 from storage.catalog import CatalogRepo
 from storage.db import Database
 from storage.digests import DigestRepo
