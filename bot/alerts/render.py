@@ -17,7 +17,8 @@ from bot.reports import fmt
 from bot.reports.markup import fit
 from bot.texts import t
 
-SUMMARY_LIMIT: Final = 300
+SUMMARY_LIMIT: Final = 160
+"""An alert's summary is its first sentence, cut to this: a line or two on a phone."""
 BUNDLE_SUMMARY_LIMIT: Final = 110
 BUNDLE_LISTED: Final = 20
 """Calls listed (each with its buttons) in one message; the rest are counted."""
@@ -29,7 +30,13 @@ def _esc(value: object) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    return _esc(fmt.truncate(" ".join(text.split()), limit))
+    """The first sentence of ``text`` on one line, cut to ``limit``."""
+    flat = " ".join(text.split())
+    ends = [flat.find(mark) for mark in (". ", "! ", "? ")]
+    first = min((end for end in ends if end > 0), default=-1)
+    if first > 0:
+        flat = flat[: first + 1]
+    return _esc(fmt.truncate(flat, limit))
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ async def test_the_first_poll_only_remembers_then_a_new_call_alerts_once(world: 
         score=35.0,
         signals=["вы не понимаете", "Расторгнуть договор"],
         operator="Данияр Ахметов",
-        summary="Клиент   грозит\nрасторгнуть договор.",
+        summary="Клиент   грозит\nрасторгнуть договор. Оператор не предложил решения.",
     )
     await next_poll(world, [*BEFORE, fresh])
     await poller.poll_once()
@@ -59,6 +59,7 @@ async def test_the_first_poll_only_remembers_then_a_new_call_alerts_once(world: 
     assert "оценка 4" in text and "скрипт 35 %" in text
     assert "🔔 расторгнуть договор" in text
     assert "Клиент грозит расторгнуть договор." in text
+    assert "Оператор не предложил" not in text, "a one-line summary: its first sentence"
     [message] = world.sent()
     units = text.encode("utf-16-le")  # entity offsets count UTF-16 code units
     bold = [
