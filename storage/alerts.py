@@ -30,7 +30,9 @@ class SeenState:
     HELD = "held"  # found during quiet hours, sent as a bundle at ``release_at``
     PENDING = "pending"  # to be sent by ``claimed_by``
     SENT = "sent"
-    SKIPPED = "skipped"  # already handled in the chat when found, or its rule was paused
+    # Not alerted: already handled in the chat when found, already alerted in the chat by
+    # another rule, or its rule was paused meanwhile.
+    SKIPPED = "skipped"
     FAILED = "failed"  # given up (Telegram refused it, or too many attempts)
 
 
@@ -355,14 +357,17 @@ class AlertRepo:
     ) -> list[int]:
         """Insert the calls not seen before; returns those this process now has to deliver
         (or, with ``release_at``, that wait for the end of the quiet hours). Calls already
-        ``handled`` in the chat are remembered as skipped."""
+        ``handled`` in the chat, or alerted there by another of its rules, are remembered as
+        skipped: a chat hears of a call once, however many of its rules it meets."""
         done = set(handled)
         stamp = to_db_time(now)
         claimed: list[int] = []
         async with self._db.transaction():
             for item in found:
                 assert item.card is not None
-                skipped = item.dialog_id in done
+                skipped = item.dialog_id in done or await self._alerted_in_chat(
+                    rule_id, item.dialog_id
+                )
                 if skipped:
                     state = SeenState.SKIPPED
                 elif release_at is not None:
@@ -391,6 +396,18 @@ class AlertRepo:
                 if inserted and not skipped:
                     claimed.append(item.dialog_id)
         return claimed
+
+    async def _alerted_in_chat(self, rule_id: int, dialog_id: int) -> bool:
+        """Whether another rule of the same chat (and topic) has alerted, or will, on it."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM alert_seen s"
+            " JOIN alert_rules other ON other.id = s.rule_id"
+            " JOIN alert_rules me ON me.id = ?"
+            " WHERE s.dialog_id = ? AND s.rule_id != me.id AND other.chat_id = me.chat_id"
+            " AND other.thread_id IS me.thread_id AND s.state IN (?, ?, ?)",
+            (rule_id, dialog_id, SeenState.PENDING, SeenState.HELD, SeenState.SENT),
+        )
+        return row is not None
 
     async def deliveries(self, rule_id: int, dialog_ids: Iterable[int]) -> list[Delivery]:
         ids = list(dialog_ids)

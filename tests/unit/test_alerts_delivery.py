@@ -180,3 +180,19 @@ async def test_a_group_upgraded_to_a_supergroup_takes_its_rules_along(world: Wor
     await next_poll(world, [*BEFORE, fresh])
     await poller.poll_once()
     assert len(world.texts(supergroup)) == 1, "sent once"
+
+
+async def test_a_call_two_rules_of_a_chat_meet_is_one_alert(world: World) -> None:
+    group = -600
+    world.fake.group_chat(group, "Продажи", admins={OWNER})
+    await world.rule(conditions=AlertConditions(2))
+    await world.rule(conditions=AlertConditions(None, WORDS))
+    await world.rule(chat_id=group, conditions=AlertConditions(2))
+    poller = world.poller()
+    await poller.poll_once()
+    both = record(1030, TEST_NOW + timedelta(minutes=2), rating=1, signals=[WORDS[0]])
+    words_only = record(1031, TEST_NOW + timedelta(minutes=3), rating=8, signals=[WORDS[1]])
+    await next_poll(world, [*BEFORE, both, words_only])
+    await poller.poll_once()
+    assert len(world.sent()) == 2, "the call both rules meet comes once, the other call once"
+    assert len(world.texts(group)) == 1, "another chat's rule is told on its own"
