@@ -28,14 +28,12 @@ class AlertCb(CallbackData, prefix="al"):
 class TelegramAlertButtons:
     """One row per call: Open and Handled ✓ (numbered when the message lists several)."""
 
-    def for_calls(
-        self, rule_id: int, dialog_ids: Sequence[int], lang: str
-    ) -> InlineKeyboardMarkup | None:
-        if not dialog_ids:
+    def for_calls(self, calls: Sequence[tuple[int, int]], lang: str) -> InlineKeyboardMarkup | None:
+        if not calls:
             return None
-        numbered = len(dialog_ids) > 1
+        numbered = len(calls) > 1
         rows: list[list[InlineKeyboardButton]] = []
-        for number, dialog_id in enumerate(dialog_ids, start=1):
+        for number, (rule_id, dialog_id) in enumerate(calls, start=1):
             prefix = f"{number}. " if numbered else ""
             rows.append(
                 [

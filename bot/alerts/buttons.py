@@ -12,6 +12,6 @@ ReplyMarkup: TypeAlias = Any
 
 
 class AlertButtons(Protocol):
-    def for_calls(self, rule_id: int, dialog_ids: Sequence[int], lang: str) -> ReplyMarkup | None:
-        """Buttons for the calls ``dialog_ids`` of rule ``rule_id``, in message order."""
+    def for_calls(self, calls: Sequence[tuple[int, int]], lang: str) -> ReplyMarkup | None:
+        """Buttons for the calls a message lists, as (rule id, dialog id) in message order."""
         ...

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -79,6 +79,10 @@ _PRUNE_EVERY: Final = timedelta(hours=1)
 _EARLY: Final = 0.8
 """A poll turn opens a little before a full interval has passed: timers jitter."""
 _FETCH_ZONE: Final = ZoneInfo("UTC")
+
+
+Alert: TypeAlias = tuple[AlertRule, Delivery]
+"""One call to tell a chat about, with the rule that found it."""
 
 
 class HandledSource(Protocol):
@@ -344,6 +348,7 @@ class AlertPoller:
                         delivery.claimed_by,
                     )
                 fresh.setdefault(delivery.rule_id, []).append(delivery)
+        chats: dict[tuple[int, int | None], list[Alert]] = {}
         for rule_id, deliveries in fresh.items():
             rule = await self._repo.get(rule_id)
             if rule is None:
@@ -351,14 +356,17 @@ class AlertPoller:
             if rule.paused:
                 # Paused since they were found (by hand, or its owner lost access): a paused
                 # rule says nothing, not even what it held through the night.
-                ids = [item.dialog_id for item in deliveries]
-                await self._finish(rule, ids, SeenState.SKIPPED, error="rule paused")
-                report.outcomes["skipped"] += len(ids)
+                skipped = [(rule, item) for item in deliveries]
+                await self._finish(skipped, SeenState.SKIPPED, error="rule paused")
+                report.outcomes["skipped"] += len(skipped)
                 continue
-            held = [item for item in deliveries if item.held]
-            instant = [item for item in deliveries if not item.held]
-            await self._send_group(rule, held, quiet=True, report=report)
-            await self._send_group(rule, instant, quiet=False, report=report)
+            chat = chats.setdefault((rule.chat_id, rule.thread_id), [])
+            chat.extend((rule, item) for item in deliveries)
+        for alerts in chats.values():
+            held = [alert for alert in alerts if alert[1].held]
+            instant = [alert for alert in alerts if not alert[1].held]
+            await self._send_group(held, quiet=True, report=report)
+            await self._send_group(instant, quiet=False, report=report)
 
     def _may_take(self, delivery: Delivery, now: datetime) -> bool:
         if delivery.state == SeenState.HELD or delivery.claimed_by is None:
@@ -367,53 +375,42 @@ class AlertPoller:
         # A claim of a process of this host that has ended needs no lease to run out.
         return stale or (delivery.claimed_by != self.owner and is_gone(delivery.claimed_by))
 
-    async def _send_group(
-        self, rule: AlertRule, deliveries: list[Delivery], *, quiet: bool, report: PollReport
-    ) -> None:
-        if not deliveries:
+    async def _send_group(self, alerts: list[Alert], *, quiet: bool, report: PollReport) -> None:
+        """One chat's alerts of this poll: one message each, or one for them all when the
+        quiet hours held them or there are more than ``BUNDLE_AFTER``."""
+        if not alerts:
             return
-        if quiet or len(deliveries) > BUNDLE_AFTER:
-            await self._send(
-                rule, deliveries, bundle=len(deliveries) > 1, quiet=quiet, report=report
-            )
+        if quiet or len(alerts) > BUNDLE_AFTER:
+            await self._send(alerts, bundle=len(alerts) > 1, quiet=quiet, report=report)
             return
-        for delivery in deliveries:
-            await self._send(rule, [delivery], bundle=False, quiet=False, report=report)
+        for alert in alerts:
+            await self._send([alert], bundle=False, quiet=False, report=report)
 
     async def _send(
-        self,
-        rule: AlertRule,
-        deliveries: list[Delivery],
-        *,
-        bundle: bool,
-        quiet: bool,
-        report: PollReport,
+        self, alerts: list[Alert], *, bundle: bool, quiet: bool, report: PollReport
     ) -> None:
         assert self._bot is not None
-        ids = [item.dialog_id for item in deliveries]
-        still = await self._repo.renew(rule.id, ids, self._clock(), self.owner)
-        if len(still) < len(ids):
-            log.warning("alerts of rule %s were taken over meanwhile; not sent here", rule.id)
-        deliveries = [item for item in deliveries if item.dialog_id in still]
-        if not deliveries:
+        alerts = await self._still_mine(alerts)
+        if not alerts:
             return
-        ids = [item.dialog_id for item in deliveries]
-        cards = [item.card for item in deliveries]
+        rule = alerts[0][0]  # the chat's rules share its chat, topic and language
+        cards = [delivery.card for _, delivery in alerts]
         lang = await self._language(rule)
         ctx = AlertContext(lang=lang, tz=rule.tz, now=self._clock())
         if bundle:
             text = render_bundle(cards, ctx, quiet=quiet)
-            shown = [card.dialog_id for card in listed(cards)]
+            shown = alerts[: len(listed(cards))]
         else:
             text = render_alert(cards[0], ctx)
-            shown = ids
-        markup = self._buttons.for_calls(rule.id, shown, lang)
+            shown = alerts
+        calls = [(owner.id, delivery.dialog_id) for owner, delivery in shown]
+        markup = self._buttons.for_calls(calls, lang)
         try:
             message = await self._bot.send_message(
                 rule.chat_id, text, reply_markup=markup, message_thread_id=rule.thread_id
             )
         except TelegramForbiddenError as error:
-            await self._finish(rule, ids, SeenState.FAILED, error=f"Telegram: {error.message}")
+            await self._finish(alerts, SeenState.FAILED, error=f"Telegram: {error.message}")
             paused = await self._repo.pause_chat(rule.chat_id, PauseReason.BLOCKED, self._clock())
             log.warning(
                 "alerts: chat %s is closed to the bot (%s); paused %d rules",
@@ -424,44 +421,62 @@ class AlertPoller:
             report.outcomes["blocked"] += 1
         except TelegramNetworkError as error:
             if never_arrived(error):
-                await self._repo.put_back(rule.id, ids, f"Telegram: {error.message}")
+                await self._put_back(alerts, f"Telegram: {error.message}")
                 report.outcomes["put back"] += 1
             else:
                 # Telegram may have posted it: a duplicate is worse than a gap.
-                log.warning("alerts of rule %s: Telegram did not answer; not repeated", rule.id)
-                await self._finish(rule, ids, SeenState.SENT, error="not confirmed by Telegram")
+                log.warning(
+                    "alerts to chat %s: Telegram did not answer; not repeated", rule.chat_id
+                )
+                await self._finish(alerts, SeenState.SENT, error="not confirmed by Telegram")
                 report.outcomes["unconfirmed"] += 1
         except (TelegramRetryAfter, TelegramServerError) as error:
-            await self._repo.put_back(rule.id, ids, f"Telegram: {error.message}")
+            await self._put_back(alerts, f"Telegram: {error.message}")
             report.outcomes["put back"] += 1
         except TelegramMigrateToChat as error:
             # The group became a supergroup: the rules follow it, the alerts go there next.
             new_id = error.migrate_to_chat_id
             moved = await self._repo.move_chat(rule.chat_id, new_id, self._clock())
             log.info("alerts: chat %s became %s; moved %d rules", rule.chat_id, new_id, moved)
-            await self._repo.put_back(rule.id, ids, "chat migrated")
+            await self._put_back(alerts, "chat migrated")
             report.outcomes["put back"] += 1
         except TelegramAPIError as error:
-            log.error("alerts of rule %s: Telegram refused them: %s", rule.id, error.message)
-            await self._finish(rule, ids, SeenState.FAILED, error=f"Telegram: {error.message}")
+            log.error("alerts to chat %s: Telegram refused them: %s", rule.chat_id, error.message)
+            await self._finish(alerts, SeenState.FAILED, error=f"Telegram: {error.message}")
             report.outcomes["failed"] += 1
         else:
-            await self._finish(rule, ids, SeenState.SENT, message_id=message.message_id)
-            report.outcomes["alerts"] += len(ids)
+            await self._finish(alerts, SeenState.SENT, message_id=message.message_id)
+            report.outcomes["alerts"] += len(alerts)
             report.outcomes["messages"] += 1
+
+    async def _still_mine(self, alerts: list[Alert]) -> list[Alert]:
+        """The alerts whose claims this process still holds, renewed for the send."""
+        kept: list[Alert] = []
+        for rule, deliveries in _by_rule(alerts):
+            ids = [delivery.dialog_id for delivery in deliveries]
+            still = await self._repo.renew(rule.id, ids, self._clock(), self.owner)
+            if len(still) < len(ids):
+                log.warning("alerts of rule %s were taken over meanwhile; not sent here", rule.id)
+            kept.extend((rule, item) for item in deliveries if item.dialog_id in still)
+        return kept
+
+    async def _put_back(self, alerts: list[Alert], error: str) -> None:
+        for rule, deliveries in _by_rule(alerts):
+            await self._repo.put_back(rule.id, [item.dialog_id for item in deliveries], error)
 
     async def _finish(
         self,
-        rule: AlertRule,
-        ids: list[int],
+        alerts: list[Alert],
         state: str,
         *,
         message_id: int | None = None,
         error: str | None = None,
     ) -> None:
-        await self._repo.finish(
-            rule.id, ids, state, self._clock(), message_id=message_id, error=error
-        )
+        for rule, deliveries in _by_rule(alerts):
+            ids = [item.dialog_id for item in deliveries]
+            await self._repo.finish(
+                rule.id, ids, state, self._clock(), message_id=message_id, error=error
+            )
 
     async def _language(self, rule: AlertRule) -> str:
         settings = await self._chats.get(rule.chat_id)
@@ -476,3 +491,11 @@ class AlertPoller:
             await self._repo.prune(now - KEPT)
         except Exception:
             log.warning("pruning old alert rows failed", exc_info=True)
+
+
+def _by_rule(alerts: list[Alert]) -> list[tuple[AlertRule, list[Delivery]]]:
+    """The alerts grouped by their rule, in order."""
+    groups: dict[int, tuple[AlertRule, list[Delivery]]] = {}
+    for rule, delivery in alerts:
+        groups.setdefault(rule.id, (rule, []))[1].append(delivery)
+    return list(groups.values())

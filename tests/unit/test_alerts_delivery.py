@@ -196,3 +196,29 @@ async def test_a_call_two_rules_of_a_chat_meet_is_one_alert(world: World) -> Non
     await poller.poll_once()
     assert len(world.sent()) == 2, "the call both rules meet comes once, the other call once"
     assert len(world.texts(group)) == 1, "another chat's rule is told on its own"
+
+
+async def test_more_than_five_alerts_for_one_chat_from_two_rules_are_one_message(
+    world: World,
+) -> None:
+    low = await world.rule(conditions=AlertConditions(2))
+    words = await world.rule(conditions=AlertConditions(None, WORDS))
+    poller = world.poller()
+    await poller.poll_once()
+    rated = [record(4000 + n, TEST_NOW + timedelta(minutes=2), rating=1) for n in range(3)]
+    said = [
+        record(4100 + n, TEST_NOW + timedelta(minutes=3), rating=9, signals=[WORDS[0]])
+        for n in range(3)
+    ]
+    await next_poll(world, [*BEFORE, *rated, *said])
+    await poller.poll_once()
+    [message] = world.sent()
+    assert "Критичные звонки: 6" in message["text"]
+    pressed = [
+        AlertCb.unpack(row[0]["callback_data"])
+        for row in message["reply_markup"]["inline_keyboard"]
+    ]
+    by_rule = {(data.rule, data.dialog) for data in pressed}
+    assert by_rule == {(low.id, 4000 + n) for n in range(3)} | {
+        (words.id, 4100 + n) for n in range(3)
+    }, "each button acts for the rule that found its call"
