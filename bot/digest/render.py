@@ -62,7 +62,7 @@ def chart_title(figures: DigestFigures, lang: str) -> str:
 
 
 def rule_text(rule: BadCallRule, lang: str) -> str:
-    """``оценка ≤ 3 · скрипт < 50 % · сигналы: жалоба`` (escaped)."""
+    """``оценка ≤ 3 или скрипт < 50 % или сигналы: жалоба`` (escaped): any one makes it bad."""
     parts: list[str] = []
     if rule.rating_on:
         parts.append(t("digest.rule.rating", lang, n=rule.max_rating))
@@ -71,7 +71,7 @@ def rule_text(rule: BadCallRule, lang: str) -> str:
     if rule.signals_on and rule.signals:
         words = ", ".join(_esc(word) for word in rule.signals)
         parts.append(t("digest.rule.signals", lang, words=words))
-    return " · ".join(parts) if parts else t("digest.rule.none", lang)
+    return t("digest.rule.or", lang).join(parts) if parts else t("digest.rule.none", lang)
 
 
 def mark_text(name: str, moment: datetime, tz: ZoneInfo) -> str:

@@ -4,6 +4,7 @@ Templates that contain HTML expect every parameter to be escaped already.
 """
 
 TEXTS: dict[str, dict[str, str]] = {
+    "digest.rule.or": {"ru": " или ", "en": " or "},
     # Calendar words.
     "digest.months": {
         "ru": ("января,февраля,марта,апреля,мая,июня,июля,августа,сентября,октября,ноября,декабря"),

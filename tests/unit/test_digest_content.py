@@ -186,4 +186,4 @@ def test_english_message() -> None:
     figures = compute_figures(_of_day(NOV20), BadCallMatcher(BadCallRule()), start=NOV20, end=NOV20)
     text = render_digest(figures, _ctx(lang="en")).text()
     assert "Bad calls for 20 November: 4 of 7 (57 %)" in text
-    assert "Bad call: rating ≤ 3 · script &lt; 50 %" in text
+    assert "Bad call: rating ≤ 3 or script &lt; 50 %" in text
