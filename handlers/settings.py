@@ -33,7 +33,7 @@ from bot.messages import esc, show
 from bot.permissions import is_chat_admin
 from bot.prompts import ask_for_reply
 from bot.texts import LANGUAGES, t
-from handlers.targets import thread_of
+from handlers.targets import ask_presser, thread_of
 from storage import ChatRepo, ChatSettings
 
 router = Router(name="settings")
@@ -172,15 +172,7 @@ async def on_type_timezone(
     await state.set_state(SettingsFlow.timezone)
     question = t("settings.type_timezone", lang)
     await show(query, question, timezone_choice(lang, clock()))
-    await ask_for_reply(
-        bot,
-        chat,
-        query.from_user,
-        question,
-        lang,
-        placeholder=t("prompt.placeholder.timezone", lang),
-        thread_id=thread_of(query.message),
-    )
+    await ask_presser(query, bot, question, lang, t("prompt.placeholder.timezone", lang))
 
 
 @router.message(SettingsFlow.timezone, F.text, ~F.text.startswith("/"))

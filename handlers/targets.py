@@ -6,6 +6,7 @@ from aiogram import Bot
 from aiogram.types import CallbackQuery, Chat, MaybeInaccessibleMessageUnion, Message
 
 from bot.permissions import is_chat_admin
+from bot.prompts import ask_for_reply
 from bot.texts import t
 
 
@@ -43,3 +44,40 @@ async def admin_or_deny(
         return True
     await deny(target, t(refusal_key, lang))
     return False
+
+
+async def ask_presser(
+    query: CallbackQuery, bot: Bot, question: str, lang: str, placeholder: str = ""
+) -> None:
+    """In a group, also ask whoever pressed for a typed answer as a reply request: there only
+    replies reach the bot. Nothing extra in a private chat."""
+    message = query.message
+    if message is not None:
+        await ask_for_reply(
+            bot,
+            message.chat,
+            query.from_user,
+            question,
+            lang,
+            placeholder=placeholder,
+            thread_id=thread_of(message),
+        )
+
+
+async def ask_again(message: Message, bot: Bot, text: str, placeholder: str, lang: str) -> None:
+    """A typed answer that does not fit: say why and wait for the next one (in a group, as a
+    new reply request, so that the answer reaches the bot)."""
+    user = message.from_user
+    if user is not None:
+        asked = await ask_for_reply(
+            bot,
+            message.chat,
+            user,
+            text,
+            lang,
+            placeholder=placeholder,
+            thread_id=thread_of(message),
+        )
+        if asked is not None:
+            return
+    await message.answer(text)

@@ -17,6 +17,7 @@ Nothing here reads the clock: every relative word is relative to ``today``.
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -24,6 +25,8 @@ from datetime import date, datetime, time, timedelta
 from typing import ClassVar, Final
 
 from dateparser.date import DateDataParser
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT: Final = 100
 """Longer text is refused unread: dateparser's time grows with it, and no date is that long."""
@@ -174,6 +177,7 @@ def _piece(text: str, parser: DateDataParser) -> _Piece | None:
         data = parser.get_date_data(text, date_formats=list(_NUMERIC_FORMATS))
     except Exception:
         # A third-party parser on arbitrary text: whatever it trips on is "not a date".
+        log.debug("dateparser failed on %r", text, exc_info=True)
         return None
     found = data.date_obj
     parts = set(data.parts or ())

@@ -16,10 +16,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.alerts.model import AlertRule
 from bot.alerts.service import AlertService
-from bot.prompts import ask_for_reply
 from bot.texts import t
 from handlers.alerts.editing import rule_from_data, rule_to_data
-from handlers.targets import admin_or_deny, chat_of, deny, thread_of
+from handlers.targets import admin_or_deny, ask_presser, chat_of, deny
 
 DRAFT_KEY = "alert_draft"
 TARGET_KEY = "alert_rid"  # which rule typed input is for (0: the draft)
@@ -132,36 +131,7 @@ async def wait_for_typing(
     goes out as a reply request to the presser, since there only replies reach the bot."""
     await state.set_state(flow)
     await state.update_data({TARGET_KEY: rule.id})
-    message = query.message
-    if message is not None:
-        await ask_for_reply(
-            bot,
-            message.chat,
-            query.from_user,
-            question,
-            lang,
-            placeholder=placeholder,
-            thread_id=thread_of(message),
-        )
-
-
-async def ask_again(message: Message, bot: Bot, text: str, placeholder: str, lang: str) -> None:
-    """A typed answer that does not fit: say why and wait for the next one (in a group, as a
-    new reply request, so that the answer reaches the bot)."""
-    user = message.from_user
-    if user is not None:
-        asked = await ask_for_reply(
-            bot,
-            message.chat,
-            user,
-            text,
-            lang,
-            placeholder=placeholder,
-            thread_id=thread_of(message),
-        )
-        if asked is not None:
-            return
-    await message.answer(text)
+    await ask_presser(query, bot, question, lang, placeholder)
 
 
 async def typed_target(

@@ -28,7 +28,6 @@ from handlers.alerts.common import (
     KIND_KEY,
     OFFER_KEY,
     AlertFlow,
-    ask_again,
     catalog_connection,
     editable,
     load,
@@ -48,7 +47,7 @@ from handlers.alerts.editing import (
     typed_operator,
 )
 from handlers.alerts.screens import after_change, show_card, show_signals, show_step
-from handlers.targets import deny
+from handlers.targets import ask_again, deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.callbacks import CallsAction, CallsCb, MenuAction, MenuCb
 from bot.messages import show
-from bot.prompts import ask_for_reply
 from bot.query.model import Period, PeriodKind
 from bot.texts import t
 from handlers.calls.context import CallsContext
@@ -37,7 +36,7 @@ from handlers.calls.keyboards import (
     value_screen,
 )
 from handlers.calls.results import run_summary
-from handlers.targets import thread_of
+from handlers.targets import ask_presser
 from storage import Connection
 
 router = Router(name="calls.wizard")
@@ -78,15 +77,6 @@ async def wizard_press(
     # A press is answered exactly once: Telegram refuses a second answer.
     await query.answer()
     return draft, conn
-
-
-async def ask_typed(query: CallbackQuery, ctx: CallsContext, question: str) -> None:
-    """In a group, also ask for the typed answer as a reply (privacy mode lets replies in)."""
-    message = query.message
-    if isinstance(message, Message):
-        await ask_for_reply(
-            ctx.bot, message.chat, query.from_user, question, ctx.lang, thread_id=thread_of(message)
-        )
 
 
 async def step(
@@ -179,7 +169,7 @@ async def on_type(
     question = t(f"calls.type.{code}", ctx.lang)
     screen = typed_screen(question, ctx.lang, cb(CallsAction.FIELD, code))
     await step(query, state, draft, screen, CallsFlow.typing)
-    await ask_typed(query, ctx, question)
+    await ask_presser(query, ctx.bot, question, ctx.lang)
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.PERIODS))
@@ -204,7 +194,7 @@ async def on_custom(
     question = custom_period_question(ctx.lang, ctx.now().astimezone(ctx.tz).date())
     screen = typed_screen(question, ctx.lang, cb(CallsAction.PERIODS))
     await step(query, state, draft, screen, CallsFlow.custom_period)
-    await ask_typed(query, ctx, question)
+    await ask_presser(query, ctx.bot, question, ctx.lang)
 
 
 @router.callback_query(CallsCb.filter(F.a == CallsAction.PERIOD))

@@ -16,10 +16,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.digest.model import Subscription
 from bot.digest.service import DigestService
-from bot.prompts import ask_for_reply
 from bot.texts import t
 from handlers.digests.callbacks import Step
-from handlers.targets import admin_or_deny, chat_of, deny, thread_of
+from handlers.targets import admin_or_deny, ask_presser, chat_of, deny
 from storage import Connection
 from storage.digests import subscription_from_row, subscription_to_row
 
@@ -145,36 +144,7 @@ async def wait_for_typing(
     """
     await state.set_state(flow)
     await state.update_data({TARGET_KEY: sub.id})
-    message = query.message
-    if message is not None:
-        await ask_for_reply(
-            bot,
-            message.chat,
-            query.from_user,
-            question,
-            lang,
-            placeholder=placeholder,
-            thread_id=thread_of(message),
-        )
-
-
-async def ask_again(message: Message, bot: Bot, text: str, placeholder: str, lang: str) -> None:
-    """A typed answer that does not fit: say why and wait for the next one (in a group, as a
-    new reply request, so that the answer reaches the bot)."""
-    user = message.from_user
-    if user is not None:
-        asked = await ask_for_reply(
-            bot,
-            message.chat,
-            user,
-            text,
-            lang,
-            placeholder=placeholder,
-            thread_id=thread_of(message),
-        )
-        if asked is not None:
-            return
-    await message.answer(text)
+    await ask_presser(query, bot, question, lang, placeholder)
 
 
 async def typed_target(

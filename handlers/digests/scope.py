@@ -22,7 +22,6 @@ from handlers.digests.common import (
     KIND_KEY,
     OFFER_KEY,
     DigestFlow,
-    ask_again,
     catalog_connection,
     editable,
     store,
@@ -31,7 +30,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import scope_for
 from handlers.digests.screens import after_change
-from handlers.targets import deny
+from handlers.targets import ask_again, deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

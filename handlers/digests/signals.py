@@ -18,7 +18,6 @@ from handlers.digests.callbacks import DigestSetCb, Field, Step
 from handlers.digests.common import (
     OFFER_KEY,
     DigestFlow,
-    ask_again,
     catalog_connection,
     editable,
     store,
@@ -27,7 +26,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import add_signals, toggle_signal
 from handlers.digests.screens import show_signals, show_step
-from handlers.targets import deny
+from handlers.targets import ask_again, deny
 from storage import Connection
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from handlers.digests import keyboards as kb
 from handlers.digests.callbacks import DigestSetCb, Field, Step
 from handlers.digests.common import (
     DigestFlow,
-    ask_again,
     editable,
     store,
     typed_target,
@@ -26,6 +25,7 @@ from handlers.digests.common import (
 )
 from handlers.digests.editing import parse_time, with_time, with_timezone
 from handlers.digests.screens import after_change
+from handlers.targets import ask_again
 
 router = Router(name="digests.timing")
 
